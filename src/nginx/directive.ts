@@ -1,0 +1,116 @@
+/**
+ * One nginx directive: a name, its arguments and, for a block, the directives inside it.
+ *
+ * Arguments are data, never syntax: rendering quotes and escapes them so that no argument can
+ * end, add or split a directive. Names are checked against nginx's own grammar.
+ */
+export class NginxDirective {
+  /**
+   * A simple directive, rendered as `name args;`.
+   */
+  public static simple(name: string, ...args: string[]): NginxDirective {
+    return new NginxDirective(name, args, undefined);
+  }
+
+  /**
+   * A block directive, rendered as `name args { ... }`.
+   */
+  public static block(name: string, args: string[], children: NginxDirective[]): NginxDirective {
+    return new NginxDirective(name, args, children);
+  }
+
+  /** Directive name, for example `proxy_pass`. */
+  public readonly name: string;
+
+  /** Arguments, unquoted: rendering adds the quoting. */
+  public readonly args: string[];
+
+  /** Directives inside the block; undefined for a simple directive. */
+  public readonly children?: NginxDirective[];
+
+  private constructor(name: string, args: string[], children: NginxDirective[] | undefined) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) {
+      throw new Error(`nginx directive name must match [a-z_][a-z0-9_]*, got ${JSON.stringify(name)}`);
+    }
+    for (const arg of args) {
+      assertRenderable(name, arg);
+    }
+    this.name = name;
+    this.args = [...args];
+    this.children = children ? [...children] : undefined;
+  }
+
+  /**
+   * Renders this directive (and its children) at the given depth, 4 spaces per level.
+   */
+  public render(depth: number = 0): string {
+    const indent = '    '.repeat(depth);
+    const head = [this.name, ...this.args.map(quoteArgument)].join(' ');
+    if (!this.children) {
+      return `${indent}${head};\n`;
+    }
+    const body = this.children.map((child) => child.render(depth + 1)).join('');
+    return `${indent}${head} {\n${body}${indent}}\n`;
+  }
+}
+
+/**
+ * A whole nginx configuration file: top-level directives rendered in order.
+ */
+export class NginxConfigFile {
+  public readonly directives: NginxDirective[];
+
+  public constructor(directives: NginxDirective[]) {
+    this.directives = [...directives];
+  }
+
+  /** Deterministic text: same directives, byte-identical output, ending in a newline. */
+  public render(): string {
+    return this.directives.map((d) => d.render(0)).join('');
+  }
+}
+
+/**
+ * Characters that end or open something in nginx's tokenizer: an argument holding one is quoted.
+ */
+const NEEDS_QUOTES = /[\s;{}#'"\\]/;
+
+/**
+ * Renders one argument so that nginx reads back exactly `value`.
+ *
+ * nginx turns `\\`, `\"`, `\'`, `\t`, `\r` and `\n` inside any token into one character, so a
+ * backslash before one of those (or at the very end, where it would escape the closing quote) is
+ * doubled. Every other backslash passes through, so regexes such as `\.php$` keep their meaning.
+ * Single quotes are used unless the value holds `'` and no `"`; the chosen quote is escaped.
+ */
+export function quoteArgument(value: string): string {
+  if (value !== '' && !NEEDS_QUOTES.test(value)) {
+    return value;
+  }
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  let body = '';
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    const next = value[i + 1];
+    if (ch === '\\' && (next === undefined || '\\\'"trn'.includes(next))) {
+      body += '\\\\';
+    } else if (ch === quote) {
+      body += `\\${quote}`;
+    } else {
+      body += ch;
+    }
+  }
+  return `${quote}${body}${quote}`;
+}
+
+function assertRenderable(name: string, arg: string): void {
+  if (/[\r\n\0]/.test(arg)) {
+    throw new Error(
+      `nginx argument of '${name}' must not contain a line break or NUL, got ${JSON.stringify(arg)}`,
+    );
+  }
+  // `${` opens a variable in quoted and unquoted strings alike; a lone `$` is fine
+  if (/\$\{(?![A-Za-z_][A-Za-z0-9_]*\})/.test(arg)) {
+    throw new Error(`nginx argument of '${name}' has an unclosed '\${', got ${JSON.stringify(arg)}`);
+  }
+}
