@@ -35,17 +35,27 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'kubernetes-models@~4.5.0',
     'fast-check@^3.23.0',
     'ts-jest@^29',
+    // ts-jest 29.4 loads jest-util but lists it only as an optional peer, so npm skips it
+    'jest-util@^29',
     '@types/jest@^29',
     'ts-node@^10',
     '@types/node@^20',
   ],
   jestOptions: {
     jestVersion: '^29',
+    // added below with reportTestSuiteErrors, so CI's count includes suites that fail to load
+    junitReporting: false,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // end-to-end tests start real processes; jest's worker pool would oversubscribe 2 cores
       testTimeout: 120_000,
       coverageReporters: ['text-summary', 'lcov'],
+      reporters: [
+        new javascript.JestReporter('jest-junit', {
+          outputDirectory: 'test-reports',
+          reportTestSuiteErrors: 'true',
+        }),
+      ],
     },
   },
 
@@ -58,7 +68,14 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   github: false,
   release: false,
   docgen: true,
-  gitignore: ['/examples/*/dist/', '/examples/*/imports/', '/.venv*/', '/test/e2e/.work/'],
+  gitignore: [
+    '/examples/*/dist/',
+    '/examples/*/imports/',
+    '/.venv*/',
+    '__pycache__/',
+    '/test/e2e/.work/',
+    '/test-reports/',
+  ],
   npmIgnoreOptions: { ignorePatterns: ['/examples/', '/bench/', '/.ci/', '/docs/'] },
 });
 
@@ -77,10 +94,23 @@ for (const [name, value] of Object.entries(quietEnv)) {
 // npm 11 blocks dependency install scripts until they are decided; none of ours needs one
 project.package.addField('allowScripts', { 'backport': false, '@parcel/watcher': false });
 
-project.addTask('synth:example', {
+project.addDevDeps('jest-junit@^17');
+
+const synthExample = project.addTask('synth:example', {
   description: 'Synthesizes the Alertmanager example app into examples/alertmanager/dist',
   cwd: 'examples/alertmanager',
   exec: 'cdk8s synth --no-check-upgrade',
+});
+synthExample.exec('for f in dist/*.yaml; do echo "YAML written to examples/alertmanager/$f"; done');
+
+project.addTask('synth:example:python', {
+  description: 'Builds the Python wheel, installs it in .venv-example/ and synthesizes examples/python',
+  exec: 'bash scripts/python-example.sh',
+});
+
+project.addTask('check:examples', {
+  description: 'Fails when the TypeScript and Python examples synthesized different YAML',
+  exec: 'bash scripts/compare-examples.sh examples/alertmanager/dist examples/python/dist',
 });
 
 project.addTask('bench', {
