@@ -1,0 +1,182 @@
+import { Duration } from 'cdk8s';
+import { assertUrlPath } from './_validate';
+
+/**
+ * How nginx caches the answers of one route inside the pod.
+ */
+export enum CacheBehavior {
+  /**
+   * Cached for a fixed time whatever the app's own headers say, and served stale while the app
+   * is down. For content that cannot change while the pod lives (UI bundles, images).
+   */
+  STATIC = 'STATIC',
+
+  /**
+   * Cached for a second or so, so a burst of identical GETs reaches the app once. Answers are at
+   * most `validFor` plus one upstream round trip old.
+   */
+  MICRO = 'MICRO',
+
+  /**
+   * Cached only when the app's own `Cache-Control` or `Expires` headers allow it.
+   */
+  APP_HEADERS = 'APP_HEADERS',
+
+  /**
+   * Never cached.
+   */
+  NONE = 'NONE',
+}
+
+/**
+ * Options shared by every route.
+ */
+export interface RouteOptions {
+  /**
+   * Match only this exact path (`location = path`) instead of every path that starts with it.
+   *
+   * @default false
+   */
+  readonly exact?: boolean;
+
+  /**
+   * How long browsers may keep the answer, sent as `Cache-Control: max-age` and `Expires`.
+   *
+   * When set, the app's own `Cache-Control`, `Expires` and `Pragma` headers are replaced on this
+   * route. The in-pod cache dies with the pod, but a browser keeps its copy across upgrades, so
+   * long lifetimes suit only content whose URL changes when it does.
+   *
+   * @default - the app's own headers reach the browser unchanged
+   */
+  readonly browserCacheFor?: Duration;
+}
+
+/**
+ * Options of a route whose answers nginx keeps for a fixed time.
+ */
+export interface StaticRouteOptions extends RouteOptions {
+  /**
+   * How long a cached answer is fresh in the pod's cache.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly validFor?: Duration;
+}
+
+/**
+ * Options of a micro-cached route.
+ */
+export interface MicroCachedRouteOptions extends RouteOptions {
+  /**
+   * How long an answer is reused, at most 60 seconds. This plus one upstream round trip is the
+   * oldest an answer can be.
+   *
+   * @default Duration.seconds(1)
+   */
+  readonly validFor?: Duration;
+
+  /**
+   * Serve the last answer, marked `STALE`, while the app fails or times out.
+   *
+   * Off by default: a stale API answer during an outage hides the outage from its users.
+   *
+   * @default false
+   */
+  readonly serveStaleOnError?: boolean;
+}
+
+/**
+ * A path of the app and how nginx treats the answers it proxies for it.
+ */
+export class Route {
+  /**
+   * Caches answers for `validFor`, ignoring the app's no-cache headers, and serves them stale
+   * while the app is down. Only 200 answers are stored.
+   */
+  public static cached(path: string, options: StaticRouteOptions = {}): Route {
+    const validFor = options.validFor ?? Duration.hours(1);
+    return new Route(path, CacheBehavior.STATIC, options, validFor, true);
+  }
+
+  /**
+   * Reuses each answer for about a second: a burst of identical GETs reaches the app once.
+   */
+  public static microCached(path: string, options: MicroCachedRouteOptions = {}): Route {
+    const validFor = options.validFor ?? Duration.seconds(1);
+    if (validFor.toMilliseconds() > 60_000) {
+      throw new Error(
+        `'validFor' of micro-cached route '${path}' must be at most 60 seconds, `
+        + `got ${validFor.toSeconds()} seconds: use Route.cached for longer lifetimes`,
+      );
+    }
+    return new Route(path, CacheBehavior.MICRO, options, validFor, options.serveStaleOnError ?? false);
+  }
+
+  /**
+   * Caches only what the app's own headers allow.
+   */
+  public static followingAppHeaders(path: string, options: RouteOptions = {}): Route {
+    return new Route(path, CacheBehavior.APP_HEADERS, options, undefined, false);
+  }
+
+  /**
+   * Never caches.
+   */
+  public static uncached(path: string, options: RouteOptions = {}): Route {
+    return new Route(path, CacheBehavior.NONE, options, undefined, false);
+  }
+
+  /** The URL path, or path prefix, this route matches. */
+  public readonly path: string;
+
+  /** Whether only the exact path matches. */
+  public readonly exact: boolean;
+
+  /** How answers are cached in the pod. */
+  public readonly behavior: CacheBehavior;
+
+  /** How long a cached answer is fresh; undefined when the app's headers decide. */
+  public readonly validFor?: Duration;
+
+  /** How long browsers may keep the answer; undefined leaves the app's headers alone. */
+  public readonly browserCacheFor?: Duration;
+
+  /** Whether a stored answer is served while the app fails. */
+  public readonly serveStaleOnError: boolean;
+
+  private constructor(
+    path: string,
+    behavior: CacheBehavior,
+    options: RouteOptions,
+    validFor: Duration | undefined,
+    serveStaleOnError: boolean,
+  ) {
+    assertUrlPath('path', path, { allowTrailingSlash: true });
+    if (validFor && validFor.toMilliseconds() < 1000) {
+      throw new Error(`'validFor' of route '${path}' must be at least 1 second, got ${validFor.toMilliseconds()} ms`);
+    }
+    this.path = path;
+    this.exact = options.exact ?? false;
+    this.behavior = behavior;
+    this.validFor = validFor;
+    this.browserCacheFor = options.browserCacheFor;
+    this.serveStaleOnError = serveStaleOnError;
+  }
+
+  /**
+   * A copy of this route under a path prefix, for apps served below a route prefix.
+   */
+  public withPrefix(prefix: string): Route {
+    if (prefix === '' || prefix === '/') {
+      return this;
+    }
+    const joined = prefix.replace(/\/$/, '') + this.path;
+    return new Route(
+      joined,
+      this.behavior,
+      { exact: this.exact, browserCacheFor: this.browserCacheFor },
+      this.validFor,
+      this.serveStaleOnError,
+    );
+  }
+}

@@ -1,0 +1,615 @@
+import * as crypto from 'crypto';
+import * as zlib from 'zlib';
+import { ApiObject, Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct, IConstruct } from 'constructs';
+import { editManifest } from './_manifest';
+import { SidecarTarget } from './sidecar-target';
+import {
+  assertIntegerInRange,
+  assertPort,
+  assertPositiveDuration,
+  assertSizeAtLeast,
+  assertUrlPath,
+} from '../nginx/_validate';
+import {
+  CompressionOptions,
+  DEFAULT_COMPRESSED_TYPES,
+  NginxConfigPlan,
+  PlannedOverride,
+  ProxyCacheOptions,
+  ProxyTimeouts,
+  renderNginxConfig,
+  ResponseHeader,
+  SidecarPaths,
+} from '../nginx/nginx-config';
+import { Route } from '../nginx/route';
+import { StaticFile } from '../nginx/static-file';
+
+/**
+ * Properties of an nginx sidecar.
+ */
+export interface NginxSidecarProps {
+  /**
+   * The workload whose pods receive the nginx container.
+   */
+  readonly target: SidecarTarget;
+
+  /**
+   * The app's port in the same pod. nginx reaches it on 127.0.0.1. A container of the pod must
+   * declare it, or synthesis fails: an undeclared port is usually a typo.
+   */
+  readonly upstreamPort: number;
+
+  /**
+   * Port nginx listens on, named `nginx-http`.
+   *
+   * @default 8080
+   */
+  readonly listenPort?: number;
+
+  /**
+   * Loopback port of nginx's internal compressor, which gzips answers once before they are
+   * cached. It listens on 127.0.0.1 only, so it is not reachable from outside the pod.
+   *
+   * @default - listenPort + 1
+   */
+  readonly compressorPort?: number;
+
+  /**
+   * How each path of the app is cached. Paths no route matches follow the app's own caching
+   * headers, so nothing the app marks uncacheable is cached unless a route says so.
+   *
+   * @default - no routes: everything follows the app's caching headers
+   */
+  readonly routes?: Route[];
+
+  /**
+   * Files nginx serves itself at exact paths instead of proxying them.
+   *
+   * @default - none
+   */
+  readonly overrides?: StaticFile[];
+
+  /**
+   * nginx image.
+   *
+   * @default 'docker.io/library/nginx:1.28.0'
+   */
+  readonly image?: string;
+
+  /**
+   * Name of the nginx container.
+   *
+   * @default 'nginx'
+   */
+  readonly containerName?: string;
+
+  /**
+   * CPU and memory of the nginx container. These replace cdk8s-plus's container defaults
+   * (1000m CPU and 512Mi memory requested), which are far more than nginx needs.
+   *
+   * @default - requests 50m CPU and 32Mi memory; limits 128Mi memory and no CPU limit
+   */
+  readonly resources?: kplus.ContainerResources;
+
+  /**
+   * URL path nginx answers itself with 200, used by the container's probes.
+   *
+   * @default '/nginx-health'
+   */
+  readonly healthPath?: string;
+
+  /**
+   * Timeouts towards the app.
+   *
+   * @default - connect 2s, read 60s, send 30s
+   */
+  readonly timeouts?: ProxyTimeouts;
+
+  /**
+   * The in-pod cache.
+   *
+   * @default - 256Mi at most, entries dropped after a day unread
+   */
+  readonly cache?: ProxyCacheOptions;
+
+  /**
+   * gzip compression of text answers.
+   *
+   * @default - level 6, answers of 1 KiB and more, text types only
+   */
+  readonly compression?: CompressionOptions;
+
+  /**
+   * Largest request body nginx accepts.
+   *
+   * @default Size.mebibytes(4)
+   */
+  readonly clientMaxBodySize?: Size;
+
+  /**
+   * Number of nginx worker processes. Set explicitly because `auto` counts the node's CPUs,
+   * not the container's share.
+   *
+   * @default 1
+   */
+  readonly workerProcesses?: number;
+
+  /**
+   * Connections each worker handles at once, counting those to the app.
+   *
+   * @default 1024
+   */
+  readonly workerConnections?: number;
+
+  /**
+   * Headers added to every answer, errors included. `SecurityHeaders.recommended()` gives a
+   * safe set.
+   *
+   * @default - none
+   */
+  readonly responseHeaders?: ResponseHeader[];
+}
+
+/**
+ * Options for `NginxSidecar.exposeVia`.
+ */
+export interface ExposeViaOptions {
+  /**
+   * Ingresses whose backends pointed at the remapped Service port; they are pointed at
+   * `nginx-http` instead.
+   *
+   * @default - none
+   */
+  readonly ingresses?: IConstruct[];
+}
+
+/**
+ * A ready-made set of security headers.
+ */
+export class SecurityHeaders {
+  /**
+   * `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` and
+   * `X-Frame-Options: SAMEORIGIN`.
+   */
+  public static recommended(): ResponseHeader[] {
+    return [
+      { name: 'X-Content-Type-Options', value: 'nosniff' },
+      { name: 'Referrer-Policy', value: 'same-origin' },
+      { name: 'X-Frame-Options', value: 'SAMEORIGIN' },
+    ];
+  }
+
+  private constructor() {}
+}
+
+const PORT_NAME = 'nginx-http';
+const CHECKSUM_ANNOTATION = 'nginx-sidecar/config-checksum';
+const VOLUME_NAMES = { config: 'nginx-config', overrides: 'nginx-overrides', state: 'nginx-state' };
+/** Kubernetes refuses a ConfigMap over 1 MiB; leave room for its metadata. */
+const CONFIG_MAP_BUDGET_BYTES = 1024 * 1024 - 16 * 1024;
+/** Room in the state volume beside the cache: temporary files and the pid file. */
+const STATE_HEADROOM = Size.mebibytes(64);
+const attached = new WeakSet<ApiObject>();
+
+/**
+ * An nginx reverse proxy and web server in the same pod as an app.
+ *
+ * It adds an nginx container, its configuration and override files as ConfigMaps, and an
+ * emptyDir for its cache to the target workload. `exposeVia` points a Service at nginx.
+ */
+export class NginxSidecar extends Construct {
+  /** The port nginx listens on. */
+  public readonly listenPort: number;
+
+  /** The app's port that nginx proxies to. */
+  public readonly upstreamPort: number;
+
+  /** Name of the nginx container port, used by Services and probes. */
+  public readonly portName: string = PORT_NAME;
+
+  /** The rendered nginx.conf. */
+  public readonly nginxConf: string;
+
+  /** The ConfigMap holding nginx.conf. */
+  public readonly configMap: kplus.ConfigMap;
+
+  /** The ConfigMap holding the override files. */
+  public readonly overridesConfigMap: kplus.ConfigMap;
+
+  private readonly target: SidecarTarget;
+  private readonly containerName: string;
+
+  public constructor(scope: Construct, id: string, props: NginxSidecarProps) {
+    super(scope, id);
+
+    const plan = planSidecar(props);
+    const target = props.target;
+    if (attached.has(target.apiObject)) {
+      throw new Error(`'target' ${target.apiObject.node.path} already has an nginx sidecar`);
+    }
+    attached.add(target.apiObject);
+
+    this.target = target;
+    this.listenPort = plan.listenPort;
+    this.upstreamPort = plan.upstreamPort;
+    this.containerName = props.containerName ?? 'nginx';
+    assertDnsLabel('containerName', this.containerName);
+    this.nginxConf = renderNginxConfig(plan);
+
+    const overrideFiles = overrideConfigMapData(plan.overrides);
+    this.configMap = new kplus.ConfigMap(this, 'config', { data: { 'nginx.conf': this.nginxConf } });
+    this.overridesConfigMap = new kplus.ConfigMap(this, 'overrides', {
+      data: overrideFiles.data,
+      binaryData: overrideFiles.binaryData,
+    });
+
+    const checksum = crypto.createHash('sha256')
+      .update(this.nginxConf)
+      .update(JSON.stringify(overrideFiles))
+      .digest('hex');
+    const container = this.containerManifest(props, plan);
+    const volumes = this.volumeManifests(plan, overrideFiles.items);
+    editManifest(target.apiObject, (manifest) => {
+      const template = target._podTemplateOf(manifest);
+      this.checkPod(template.spec, plan);
+      template.metadata.annotations = { ...template.metadata.annotations, [CHECKSUM_ANNOTATION]: checksum };
+      template.spec.containers = [...(template.spec.containers ?? []), container];
+      template.spec.volumes = [...(template.spec.volumes ?? []), ...volumes];
+    });
+  }
+
+  /**
+   * Points a Service at nginx: the port that reached the app's port, by number or by name, gets
+   * the listen port, the name `nginx-http` and the named target port. Other ports stay as
+   * they are.
+   *
+   * Pass only the Service clients use. A headless Service that governs a StatefulSet usually
+   * must keep reaching the app directly.
+   *
+   * @param service a cdk8s-plus Service or a raw Service API object
+   */
+  public exposeVia(service: IConstruct, options: ExposeViaOptions = {}): void {
+    const serviceObject = ApiObject.of(service);
+    if (serviceObject.kind !== 'Service') {
+      throw new Error(`'service' must be a Service, got kind ${JSON.stringify(serviceObject.kind)} at ${serviceObject.node.path}`);
+    }
+    const before = editManifest(serviceObject, (manifest) => {
+      const ports: any[] = manifest.spec?.ports ?? [];
+      const matches = this.appPortsOf(ports);
+      if (matches.length === 0) {
+        throw new Error(
+          `Service ${serviceObject.node.path} has no port that reaches 'upstreamPort' ${this.upstreamPort} `
+          + `(its ports: ${JSON.stringify(ports)})`,
+        );
+      }
+      for (const port of matches) {
+        port.port = this.listenPort;
+        port.name = PORT_NAME;
+        port.targetPort = PORT_NAME;
+      }
+    });
+    for (const ingress of options.ingresses ?? []) {
+      this.retargetIngress(ingress, serviceObject.name, () => this.appPortsOf(before().spec?.ports ?? []));
+    }
+  }
+
+  private retargetIngress(ingress: IConstruct, serviceName: string, originalPorts: () => any[]): void {
+    const ingressObject = ApiObject.of(ingress);
+    if (ingressObject.kind !== 'Ingress') {
+      throw new Error(`'ingresses' must hold Ingresses, got kind ${JSON.stringify(ingressObject.kind)} at ${ingressObject.node.path}`);
+    }
+    editManifest(ingressObject, (manifest) => {
+      const ports = originalPorts();
+      const backends = [
+        manifest.spec?.defaultBackend,
+        ...(manifest.spec?.rules ?? []).flatMap((rule: any) => (rule.http?.paths ?? []).map((p: any) => p.backend)),
+      ].filter((b) => b?.service?.name === serviceName);
+      const retargeted = backends.filter((backend) => {
+        const port = backend.service.port ?? {};
+        return ports.some((p) => (port.number !== undefined && port.number === p.port)
+          || (port.name !== undefined && port.name === p.name));
+      });
+      if (retargeted.length === 0) {
+        throw new Error(
+          `Ingress ${ingressObject.node.path} has no backend on Service '${serviceName}' port `
+          + `${JSON.stringify(ports.map((p) => p.name ?? p.port))}`,
+        );
+      }
+      for (const backend of retargeted) {
+        backend.service.port = { name: PORT_NAME };
+      }
+    });
+  }
+
+  /** Service ports that lead to the app: by target port number or name, or by port alone. */
+  private appPortsOf(ports: any[]): any[] {
+    const appPortNames = new Set(this.appPortNames());
+    return ports.filter((p) => {
+      const target = p.targetPort ?? p.port;
+      return target === this.upstreamPort || (typeof target === 'string' && appPortNames.has(target));
+    });
+  }
+
+  private appPortNames(): string[] {
+    const manifest = this.target.apiObject.toJson();
+    const containers: any[] = this.target._podTemplateOf(manifest).spec.containers ?? [];
+    return containers
+      .filter((c) => c.name !== this.containerName)
+      .flatMap((c) => c.ports ?? [])
+      .filter((p: any) => p.containerPort === this.upstreamPort && p.name)
+      .map((p: any) => p.name);
+  }
+
+  private checkPod(spec: any, plan: NginxConfigPlan): void {
+    const path = this.target.apiObject.node.path;
+    const containers: any[] = spec.containers ?? [];
+    if (containers.some((c) => c.name === this.containerName)) {
+      throw new Error(`'containerName' ${JSON.stringify(this.containerName)} is already a container of ${path}`);
+    }
+    const volumes: any[] = spec.volumes ?? [];
+    for (const name of Object.values(VOLUME_NAMES)) {
+      if (volumes.some((v) => v.name === name)) {
+        throw new Error(`${path} already has a volume named ${JSON.stringify(name)}, which the nginx sidecar needs`);
+      }
+    }
+    const declared = containers.flatMap((c) => (c.ports ?? []).map((p: any) => p.containerPort));
+    if (!declared.includes(plan.upstreamPort)) {
+      throw new Error(
+        `'upstreamPort' ${plan.upstreamPort} is not declared by any container of ${path} `
+        + `(declared: ${JSON.stringify(declared)}); declare the app's port on its container`,
+      );
+    }
+    for (const [prop, port] of [['listenPort', plan.listenPort], ['compressorPort', plan.compressorPort]] as const) {
+      if (declared.includes(port)) {
+        throw new Error(`'${prop}' ${port} is already a container port of ${path}`);
+      }
+    }
+  }
+
+  private containerManifest(props: NginxSidecarProps, plan: NginxConfigPlan): any {
+    const probe = (failureThreshold: number) => ({
+      httpGet: { path: plan.healthPath, port: PORT_NAME },
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      failureThreshold,
+    });
+    return {
+      name: this.containerName,
+      image: props.image ?? 'docker.io/library/nginx:1.28.0',
+      imagePullPolicy: 'IfNotPresent',
+      args: ['-g', 'daemon off;', '-c', SidecarPaths.CONFIG_FILE],
+      ports: [{ containerPort: plan.listenPort, name: PORT_NAME, protocol: 'TCP' }],
+      readinessProbe: probe(3),
+      livenessProbe: probe(6),
+      resources: resourcesManifest(props.resources),
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ['ALL'] },
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsGroup: 101,
+        runAsNonRoot: true,
+        runAsUser: 101,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      volumeMounts: [
+        { name: VOLUME_NAMES.config, mountPath: SidecarPaths.CONFIG_DIR, readOnly: true },
+        { name: VOLUME_NAMES.overrides, mountPath: SidecarPaths.OVERRIDES_DIR, readOnly: true },
+        { name: VOLUME_NAMES.state, mountPath: SidecarPaths.STATE_DIR },
+      ],
+    };
+  }
+
+  private volumeManifests(plan: NginxConfigPlan, overrideItems: any[]): any[] {
+    const sizeLimitMib = plan.cache.maxSize.toMebibytes() + STATE_HEADROOM.toMebibytes();
+    return [
+      {
+        name: VOLUME_NAMES.config,
+        configMap: {
+          name: this.configMap.name,
+          items: [{ key: 'nginx.conf', path: 'nginx.conf', mode: 0o444 }],
+        },
+      },
+      {
+        name: VOLUME_NAMES.overrides,
+        configMap: {
+          name: this.overridesConfigMap.name,
+          defaultMode: 0o444,
+          ...(overrideItems.length > 0 ? { items: overrideItems } : {}),
+        },
+      },
+      { name: VOLUME_NAMES.state, emptyDir: { sizeLimit: `${sizeLimitMib}Mi` } },
+    ];
+  }
+}
+
+/** Validates props and fills in defaults. */
+function planSidecar(props: NginxSidecarProps): NginxConfigPlan {
+  const upstreamPort = props.upstreamPort;
+  const listenPort = props.listenPort ?? 8080;
+  const compressorPort = props.compressorPort ?? listenPort + 1;
+  assertPort('upstreamPort', upstreamPort);
+  assertPort('listenPort', listenPort);
+  assertPort('compressorPort', compressorPort);
+  if (listenPort === upstreamPort) {
+    throw new Error(`'listenPort' must differ from 'upstreamPort', both are ${listenPort}`);
+  }
+  if (compressorPort === upstreamPort || compressorPort === listenPort) {
+    throw new Error(`'compressorPort' ${compressorPort} must differ from 'listenPort' and 'upstreamPort'`);
+  }
+
+  const healthPath = props.healthPath ?? '/nginx-health';
+  assertUrlPath('healthPath', healthPath, { allowTrailingSlash: false });
+  const workerProcesses = props.workerProcesses ?? 1;
+  assertIntegerInRange('workerProcesses', workerProcesses, 1, 64);
+  const workerConnections = props.workerConnections ?? 1024;
+  assertIntegerInRange('workerConnections', workerConnections, 16, 65536);
+
+  const timeouts = {
+    connect: props.timeouts?.connect ?? Duration.seconds(2),
+    read: props.timeouts?.read ?? Duration.seconds(60),
+    send: props.timeouts?.send ?? Duration.seconds(30),
+  };
+  assertPositiveDuration('timeouts.connect', timeouts.connect);
+  assertPositiveDuration('timeouts.read', timeouts.read);
+  assertPositiveDuration('timeouts.send', timeouts.send);
+
+  const cache = {
+    maxSize: props.cache?.maxSize ?? Size.mebibytes(256),
+    inactive: props.cache?.inactive ?? Duration.days(1),
+  };
+  assertSizeAtLeast('cache.maxSize', cache.maxSize, 1024);
+  if (cache.maxSize.toKibibytes() % 1024 !== 0) {
+    throw new Error(`'cache.maxSize' must be a whole number of MiB, got ${cache.maxSize.toKibibytes()} KiB`);
+  }
+  assertPositiveDuration('cache.inactive', cache.inactive, 1000);
+
+  const compression = {
+    level: props.compression?.level ?? 6,
+    minLength: props.compression?.minLength ?? Size.kibibytes(1),
+    types: props.compression?.types ?? DEFAULT_COMPRESSED_TYPES,
+  };
+  assertIntegerInRange('compression.level', compression.level, 1, 9);
+  assertSizeAtLeast('compression.minLength', compression.minLength, 0);
+  for (const type of compression.types) {
+    if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(type)) {
+      throw new Error(`'compression.types' must hold MIME types such as text/css, got ${JSON.stringify(type)}`);
+    }
+  }
+
+  const clientMaxBodySize = props.clientMaxBodySize ?? Size.mebibytes(4);
+  assertSizeAtLeast('clientMaxBodySize', clientMaxBodySize, 1);
+  if (clientMaxBodySize.toKibibytes() > 1024 * 1024) {
+    throw new Error(`'clientMaxBodySize' must be at most 1 GiB, got ${clientMaxBodySize.toKibibytes()} KiB`);
+  }
+
+  const routes = props.routes ?? [];
+  assertUnique('routes', routes.map((r) => `${r.exact ? '= ' : ''}${r.path}`));
+  const overrides = props.overrides ?? [];
+  assertUnique('overrides', overrides.map((o) => o.urlPath));
+  for (const override of overrides) {
+    if (override.urlPath === healthPath) {
+      throw new Error(`'overrides' path ${JSON.stringify(override.urlPath)} clashes with 'healthPath'`);
+    }
+  }
+  const servedByNginx = new Set([healthPath, ...overrides.map((o) => o.urlPath)]);
+  for (const route of routes.filter((r) => r.exact && servedByNginx.has(r.path))) {
+    throw new Error(
+      `'routes' exact path ${JSON.stringify(route.path)} clashes with 'healthPath' or an override, `
+      + 'which nginx serves itself',
+    );
+  }
+
+  const responseHeaders = props.responseHeaders ?? [];
+  for (const header of responseHeaders) {
+    if (!/^[A-Za-z0-9!#%&'*+.^_`|~-]+$/.test(header.name)) {
+      throw new Error(`'responseHeaders' name must be an HTTP header name, got ${JSON.stringify(header.name)}`);
+    }
+    // `$` would expand nginx variables and nginx has no escape for it; control characters
+    // would split the header
+    if (!/^[\x20-\x7e]*$/.test(header.value) || header.value.includes('$')) {
+      throw new Error(
+        `'responseHeaders' value of ${header.name} must be printable ASCII without '$', `
+        + `got ${JSON.stringify(header.value)}`,
+      );
+    }
+  }
+
+  return {
+    listenPort,
+    compressorPort,
+    upstreamPort,
+    healthPath,
+    workerProcesses,
+    workerConnections,
+    timeouts,
+    cache,
+    compression,
+    clientMaxBodySize,
+    routes,
+    overrides: overrides.map((file) => ({ file, precompressed: shouldPrecompress(file, compression) })),
+    responseHeaders,
+  };
+}
+
+function shouldPrecompress(file: StaticFile, compression: Required<CompressionOptions>): boolean {
+  const type = file.contentType.split(';')[0].trim();
+  const compressible = type === 'text/html' || compression.types.includes(type);
+  return compressible && file.sizeBytes >= compression.minLength.toKibibytes() * 1024;
+}
+
+interface OverrideConfigMapData {
+  readonly data: { [key: string]: string };
+  readonly binaryData: { [key: string]: string };
+  readonly items: Array<{ key: string; path: string; mode: number }>;
+}
+
+/**
+ * ConfigMap keys allow only `[-._a-zA-Z0-9]`, so each file gets a safe key and a volume item
+ * that mounts it back at its URL path.
+ */
+function overrideConfigMapData(overrides: PlannedOverride[]): OverrideConfigMapData {
+  const data: { [key: string]: string } = {};
+  const binaryData: { [key: string]: string } = {};
+  const items: Array<{ key: string; path: string; mode: number }> = [];
+  let bytes = 0;
+  overrides.forEach((override, index) => {
+    const file = override.file;
+    const key = `${index}-${file.urlPath.slice(1).replace(/[^-._a-zA-Z0-9]/g, '_')}`.slice(0, 240);
+    const content = Buffer.from(file.contentBase64, 'base64');
+    const text = content.toString('utf-8');
+    if (Buffer.from(text, 'utf-8').equals(content) && !text.includes('\0')) {
+      data[key] = text;
+    } else {
+      binaryData[key] = file.contentBase64;
+    }
+    bytes += key.length + file.contentBase64.length;
+    items.push({ key, path: file.urlPath.slice(1), mode: 0o444 });
+    if (override.precompressed) {
+      const gzipped = zlib.gzipSync(content, { level: 9 }).toString('base64');
+      binaryData[`${key}.gz`] = gzipped;
+      bytes += key.length + gzipped.length;
+      items.push({ key: `${key}.gz`, path: `${file.urlPath.slice(1)}.gz`, mode: 0o444 });
+    }
+  });
+  if (bytes > CONFIG_MAP_BUDGET_BYTES) {
+    throw new Error(
+      `'overrides' need ${bytes} bytes in their ConfigMap, more than the ${CONFIG_MAP_BUDGET_BYTES} `
+      + 'Kubernetes allows (1 MiB less room for metadata); serve large files from the app or an image',
+    );
+  }
+  return { data, binaryData, items };
+}
+
+function resourcesManifest(resources: kplus.ContainerResources | undefined): any {
+  if (!resources) {
+    return { limits: { memory: '128Mi' }, requests: { cpu: '50m', memory: '32Mi' } };
+  }
+  const limits: any = {};
+  const requests: any = {};
+  if (resources.cpu?.limit) limits.cpu = resources.cpu.limit.amount;
+  if (resources.cpu?.request) requests.cpu = resources.cpu.request.amount;
+  if (resources.memory?.limit) limits.memory = `${resources.memory.limit.toMebibytes()}Mi`;
+  if (resources.memory?.request) requests.memory = `${resources.memory.request.toMebibytes()}Mi`;
+  if (resources.ephemeralStorage?.limit) limits['ephemeral-storage'] = `${resources.ephemeralStorage.limit.toMebibytes()}Mi`;
+  if (resources.ephemeralStorage?.request) requests['ephemeral-storage'] = `${resources.ephemeralStorage.request.toMebibytes()}Mi`;
+  return { limits, requests };
+}
+
+function assertUnique(prop: string, values: string[]): void {
+  const seen = new Set<string>();
+  for (const value of values) {
+    if (seen.has(value)) {
+      throw new Error(`'${prop}' must not repeat a path, got ${JSON.stringify(value)} twice`);
+    }
+    seen.add(value);
+  }
+}
+
+function assertDnsLabel(prop: string, value: string): void {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) {
+    throw new Error(`'${prop}' must be a DNS-1123 label (lower-case letters, digits, '-'), got ${JSON.stringify(value)}`);
+  }
+}
