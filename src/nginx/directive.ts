@@ -1,8 +1,9 @@
 /**
  * One nginx directive: a name, its arguments and, for a block, the directives inside it.
  *
- * Arguments are data, never syntax: rendering quotes and escapes them so that no argument can
- * end, add or split a directive. Names are checked against nginx's own grammar.
+ * Names and arguments are data, never syntax: rendering quotes and escapes them so that no value
+ * can end, add or split a directive. The name is simply the first word, so inside `map` and
+ * `types` blocks it can be a key such as `''`, `~*gzip` or `text/html`.
  */
 export class NginxDirective {
   /**
@@ -29,11 +30,9 @@ export class NginxDirective {
   public readonly children?: NginxDirective[];
 
   private constructor(name: string, args: string[], children: NginxDirective[] | undefined) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(name)) {
-      throw new Error(`nginx directive name must match [a-z_][a-z0-9_]*, got ${JSON.stringify(name)}`);
-    }
+    assertRenderable('nginx directive name', name);
     for (const arg of args) {
-      assertRenderable(name, arg);
+      assertRenderable(`nginx argument of '${name}'`, arg);
     }
     this.name = name;
     this.args = [...args];
@@ -45,7 +44,7 @@ export class NginxDirective {
    */
   public render(depth: number = 0): string {
     const indent = '    '.repeat(depth);
-    const head = [this.name, ...this.args.map(quoteArgument)].join(' ');
+    const head = [this.name, ...this.args].map(quoteArgument).join(' ');
     if (!this.children) {
       return `${indent}${head};\n`;
     }
@@ -103,14 +102,29 @@ export function quoteArgument(value: string): string {
   return `${quote}${body}${quote}`;
 }
 
-function assertRenderable(name: string, arg: string): void {
-  if (/[\r\n\0]/.test(arg)) {
-    throw new Error(
-      `nginx argument of '${name}' must not contain a line break or NUL, got ${JSON.stringify(arg)}`,
-    );
+/**
+ * nginx reads its file through a 4096-byte buffer and refuses a word that does not fit; a quoted
+ * word followed by a space needs two bytes more than its own length (measured with nginx 1.22).
+ */
+const MAX_RENDERED_WORD_BYTES = 4094;
+
+function assertRenderable(what: string, value: string): void {
+  if (/[\r\n\0]/.test(value)) {
+    throw new Error(`${what} must not contain a line break or NUL, got ${JSON.stringify(value)}`);
+  }
+  // a lone surrogate has no UTF-8 form: the file would hold U+FFFD instead of the value
+  if (/\p{Cs}/u.test(value)) {
+    throw new Error(`${what} must be well-formed Unicode, got ${JSON.stringify(value)}`);
   }
   // `${` opens a variable in quoted and unquoted strings alike; a lone `$` is fine
-  if (/\$\{(?![A-Za-z_][A-Za-z0-9_]*\})/.test(arg)) {
-    throw new Error(`nginx argument of '${name}' has an unclosed '\${', got ${JSON.stringify(arg)}`);
+  if (/\$\{(?![A-Za-z_][A-Za-z0-9_]*\})/.test(value)) {
+    throw new Error(`${what} has an unclosed '\${', got ${JSON.stringify(value)}`);
+  }
+  const renderedBytes = Buffer.byteLength(quoteArgument(value), 'utf8');
+  if (renderedBytes > MAX_RENDERED_WORD_BYTES) {
+    throw new Error(
+      `${what} must render to at most ${MAX_RENDERED_WORD_BYTES} bytes, got ${renderedBytes}`
+      + ` for ${JSON.stringify(value.slice(0, 40))}...`,
+    );
   }
 }
