@@ -8,4 +8,17 @@ export {
   SidecarPaths,
 } from './nginx/nginx-config';
 export { SidecarTarget } from './sidecar/sidecar-target';
-export { NginxSidecar, NginxSidecarProps, ExposeViaOptions, SecurityHeaders } from './sidecar/nginx-sidecar';
+export {
+  NginxSidecar,
+  NginxSidecarOptions,
+  NginxSidecarProps,
+  ExposeViaOptions,
+  SecurityHeaders,
+} from './sidecar/nginx-sidecar';
+export { AlertmanagerConfig } from './alertmanager/alertmanager-config';
+export { AlertmanagerStorage, PersistentStorageOptions } from './alertmanager/alertmanager-storage';
+export {
+  AlertmanagerWithProxy,
+  AlertmanagerWithProxyProps,
+  AlertmanagerIngressOptions,
+} from './alertmanager/alertmanager-with-proxy';

@@ -27,20 +27,9 @@ import { Route } from '../nginx/route';
 import { StaticFile } from '../nginx/static-file';
 
 /**
- * Properties of an nginx sidecar.
+ * Tuning of an nginx sidecar: everything but what it attaches to and what it serves.
  */
-export interface NginxSidecarProps {
-  /**
-   * The workload whose pods receive the nginx container.
-   */
-  readonly target: SidecarTarget;
-
-  /**
-   * The app's port in the same pod. nginx reaches it on 127.0.0.1. A container of the pod must
-   * declare it, or synthesis fails: an undeclared port is usually a typo.
-   */
-  readonly upstreamPort: number;
-
+export interface NginxSidecarOptions {
   /**
    * Port nginx listens on, named `nginx-http`.
    *
@@ -55,21 +44,6 @@ export interface NginxSidecarProps {
    * @default - listenPort + 1
    */
   readonly compressorPort?: number;
-
-  /**
-   * How each path of the app is cached. Paths no route matches follow the app's own caching
-   * headers, so nothing the app marks uncacheable is cached unless a route says so.
-   *
-   * @default - no routes: everything follows the app's caching headers
-   */
-  readonly routes?: Route[];
-
-  /**
-   * Files nginx serves itself at exact paths instead of proxying them.
-   *
-   * @default - none
-   */
-  readonly overrides?: StaticFile[];
 
   /**
    * nginx image.
@@ -150,6 +124,37 @@ export interface NginxSidecarProps {
    * @default - none
    */
   readonly responseHeaders?: ResponseHeader[];
+}
+
+/**
+ * Properties of an nginx sidecar.
+ */
+export interface NginxSidecarProps extends NginxSidecarOptions {
+  /**
+   * The workload whose pods receive the nginx container.
+   */
+  readonly target: SidecarTarget;
+
+  /**
+   * The app's port in the same pod. nginx reaches it on 127.0.0.1. A container of the pod must
+   * declare it, or synthesis fails: an undeclared port is usually a typo.
+   */
+  readonly upstreamPort: number;
+
+  /**
+   * How each path of the app is cached. Paths no route matches follow the app's own caching
+   * headers, so nothing the app marks uncacheable is cached unless a route says so.
+   *
+   * @default - no routes: everything follows the app's caching headers
+   */
+  readonly routes?: Route[];
+
+  /**
+   * Files nginx serves itself at exact paths instead of proxying them.
+   *
+   * @default - none
+   */
+  readonly overrides?: StaticFile[];
 }
 
 /**
