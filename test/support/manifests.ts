@@ -57,7 +57,10 @@ export function findManifestProblems(
     const pod = podTemplateOf(object);
     if (pod) {
       checkSelector(object, pod, report);
-      checkPodSpec(pod.spec, pod.path, objects, report);
+      // a StatefulSet's claim templates become volumes of the same name in each pod
+      const claims = (object.kind === 'StatefulSet' ? object.spec?.volumeClaimTemplates ?? [] : [])
+        .map((claim: any) => claim?.metadata?.name);
+      checkPodSpec(pod.spec, pod.path, objects, report, claims);
     }
     if (object.kind === 'Service') {
       checkServicePorts(object, objects, report);
@@ -230,10 +233,12 @@ function allContainers(spec: any): { container: any; path: string }[] {
   return found;
 }
 
-function checkPodSpec(spec: any, specPath: string, objects: any[], report: Report): void {
+function checkPodSpec(
+  spec: any, specPath: string, objects: any[], report: Report, claimNames: string[] = [],
+): void {
   const containerNames = new Set<string>();
   const portNames = new Set<string>();
-  const volumes = new Map<string, any>();
+  const volumes = new Map<string, any>(claimNames.map((name) => [name, { name }]));
 
   for (const volume of spec.volumes ?? []) {
     checkName(volume?.name, DNS1123_LABEL, 63, `${specPath}.volumes name`, report);
