@@ -1,5 +1,9 @@
+import * as net from 'net';
 import * as fc from 'fast-check';
 import { NginxConfigFile, NginxDirective, quoteArgument } from '../../src/nginx/directive';
+import {
+  checkNginxConfig, describeWithNginx, freePort, RunningNginx, startNginx,
+} from '../support/nginx';
 import { ParsedDirective, parseNginxConfig } from '../support/nginx-parser';
 
 const raw = String.raw;
@@ -13,7 +17,7 @@ function toModel(parsed: ParsedDirective): NginxDirective {
     : simple(parsed.name, ...parsed.args);
 }
 
-// [value, what quoteArgument must print], the printed form written out as it appears in the file
+// [title, value, rendered]: the rendered form is written out as it appears in the file
 const QUOTING_CASES: Array<[title: string, value: string, rendered: string]> = [
   ['a number', '8080', '8080'],
   ['a path', '/var/cache/nginx', '/var/cache/nginx'],
@@ -108,12 +112,56 @@ const HOSTILE_VALUES: string[] = [
   '\u2028',
 ];
 
+/** Hand-written words (not rendered) whose reading the parser and nginx must agree on. */
+const RAW_WORDS: string[] = [
+  raw`"x\"y"`,
+  raw`'x\'y'`,
+  raw`'a\\b'`,
+  raw`a\\`,
+  raw`"a\tb"`,
+  raw`x\ty`,
+  raw`\"x"`,
+  raw`a\;b`,
+  raw`a\ b`,
+  raw`'\é'`,
+  raw`'\.\d\$'`,
+  'a}b',
+  raw`a'b"c`,
+  'x${b}',
+  'x${b}}',
+  "'#'",
+  'a#b',
+  '""',
+  "'a b'",
+  raw`"it's"`,
+  raw`"'"`,
+  raw`'"'`,
+  '$',
+  'a$',
+  'grüße',
+];
+
+// [title, config] that nginx must refuse while reading it; the parser must give nginx's reason
+const BROKEN_CONFIGS: Array<[title: string, config: string]> = [
+  ['a stray }', 'events {}\n}\n'],
+  ['an unclosed block', 'events {\n'],
+  ['a missing ;', 'events {}\nworker_processes 1'],
+  ['a word glued to a quote', 'worker_processes "1"x;\nevents {}\n'],
+  ['a lone ;', 'events {}\n;\n'],
+  ['a lone {', '{}\n'],
+  ['a } ending a directive', 'events { worker_connections 10 }\n'],
+  ['an unclosed quote', "worker_processes '1;\nevents {}\n\n"],
+  ['a word longer than the read buffer', `worker_processes ${'1'.repeat(4095)} ;\nevents {}\n`],
+  ['a comment longer than the read buffer', `#${'x'.repeat(5000)}\nevents {}\n`],
+  ['an unclosed quote longer than the read buffer', `worker_processes '${'1'.repeat(5000)};\n`],
+];
+
 describe('quoteArgument', () => {
   test.each(QUOTING_CASES)('%s', (_title, value, rendered) => {
     expect(quoteArgument(value)).toBe(rendered);
   });
 
-  test.each(QUOTING_CASES)('nginx reads back %s exactly', (_title, value) => {
+  test.each(QUOTING_CASES)('the parser reads back %s exactly', (_title, value) => {
     const text = simple('return', '200', value).render();
 
     expect(parseNginxConfig(text)).toStrictEqual([{ name: 'return', args: ['200', value] }]);
@@ -278,48 +326,8 @@ describe('NginxConfigFile', () => {
     expect(new NginxConfigFile([]).render()).toBe('');
   });
 
-  test('a realistic config renders as written and survives parse and render byte for byte', () => {
-    const config = new NginxConfigFile([
-      simple('worker_processes', '1'),
-      simple('pid', '/var/cache/nginx/nginx.pid'),
-      block('events', [], [simple('worker_connections', '1024')]),
-      block('http', [], [
-        block('types', [], [
-          simple('text/html', 'html', 'htm'),
-          simple('application/javascript', 'js'),
-          simple('image/svg+xml', 'svg'),
-        ]),
-        simple('default_type', 'application/octet-stream'),
-        simple('log_format', 'main', '$remote_addr - "$request" $status $request_time'),
-        simple('proxy_cache_path', '/var/cache/nginx/cache', 'levels=1:2', 'keys_zone=am:100m'),
-        block('map', ['$uri', '$static_expires'], [
-          simple('default', 'off'),
-          simple(raw`~*\.(js|css|png)$`, '90d'),
-          simple('', 'off'),
-        ]),
-        block('server', [], [
-          simple('listen', '8080'),
-          simple('add_header', 'X-Proxy-Cache', '$upstream_cache_status'),
-          block('location', ['=', '/script.js'], [
-            simple('root', '/usr/share/nginx/html'),
-            simple('expires', '90d'),
-          ]),
-          block('location', ['~*', raw`\.(js|css|png)$`], [simple('expires', '$static_expires')]),
-          block('location', ['/'], [
-            block('if', ['($http_user_agent', '~', raw`MSIE [1-6]\.`, ')'], [
-              simple('return', '403', "it's \"old\""),
-            ]),
-            simple('rewrite', raw`^/a/(\d{2})$`, '/b/$1', 'last'),
-            simple('proxy_pass', 'http://localhost:9093/'),
-          ]),
-        ]),
-      ]),
-    ]);
-
-    const text = config.render();
-    const reparsed = new NginxConfigFile(parseNginxConfig(text).map(toModel)).render();
-
-    expect(text).toBe(raw`worker_processes 1;
+  test('a realistic config renders as written', () => {
+    expect(realisticConfig('/var/cache/nginx').render()).toBe(raw`worker_processes 1;
 pid /var/cache/nginx/nginx.pid;
 events {
     worker_connections 1024;
@@ -332,7 +340,13 @@ http {
     }
     default_type application/octet-stream;
     log_format main '$remote_addr - "$request" $status $request_time';
-    proxy_cache_path /var/cache/nginx/cache levels=1:2 keys_zone=am:100m;
+    access_log off;
+    client_body_temp_path /var/cache/nginx/client_body_temp;
+    proxy_temp_path /var/cache/nginx/proxy_temp;
+    fastcgi_temp_path /var/cache/nginx/fastcgi_temp;
+    uwsgi_temp_path /var/cache/nginx/uwsgi_temp;
+    scgi_temp_path /var/cache/nginx/scgi_temp;
+    proxy_cache_path /var/cache/nginx/cache levels=1:2 keys_zone=am:10m;
     map $uri $static_expires {
         default off;
         '~*\.(js|css|png)$' 90d;
@@ -358,6 +372,242 @@ http {
     }
 }
 `);
+  });
+
+  test('a realistic config survives parse and render byte for byte', () => {
+    const text = realisticConfig('/var/cache/nginx').render();
+    const reparsed = new NginxConfigFile(parseNginxConfig(text).map(toModel)).render();
+
     expect(reparsed).toBe(text);
   });
 });
+
+describeWithNginx('the real nginx binary', () => {
+  // every value the renderer accepts above, served back by one nginx
+  const quotingValues = QUOTING_CASES.map(([, value]) => value);
+  const renderedValues = [...new Set([...quotingValues, ...HOSTILE_VALUES])];
+  const nameValues = ['', ...HOSTILE_VALUES];
+  const responses = new Map<string, RawResponse>();
+  let nginx: RunningNginx | undefined;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const config = echoConfig(port, renderedValues, nameValues).render();
+    const files = { 'raw-words.conf': rawWordLocations() };
+    nginx = await startNginx({ config, files }, { port });
+    const paths = [
+      ...renderedValues.map((_value, i) => `/value/${i}`),
+      ...nameValues.map((_value, i) => `/name/${i}.t`),
+      ...RAW_WORDS.map((_word, i) => `/raw/${i}`),
+    ];
+    for (const path of paths) {
+      responses.set(path, await httpGet(port, path));
+    }
+  });
+
+  afterAll(async () => {
+    await nginx?.stop();
+  });
+
+  // `return` expands $variables, so values holding `$` are read back through default_type only
+  const literalBodies = renderedValues.filter((value) => !value.includes('$'));
+
+  test.each(literalBodies)('return 200 %j answers exactly that body', (value) => {
+    const response = responses.get(`/value/${renderedValues.indexOf(value)}`)!;
+
+    expect(response.status).toBe(200);
+    expect(response.body.toString('utf8')).toBe(value);
+  });
+
+  test.each(renderedValues)('default_type %j comes back as the Content-Type', (value) => {
+    const response = responses.get(`/value/${renderedValues.indexOf(value)}`)!;
+
+    // nginx leaves out an empty Content-Type
+    expect(response.header('Content-Type')).toBe(value === '' ? undefined : value);
+  });
+
+  test.each(nameValues)('the types name %j comes back as the Content-Type', (value) => {
+    const response = responses.get(`/name/${nameValues.indexOf(value)}.t`)!;
+
+    expect(response.header('Content-Type')).toBe(value === '' ? undefined : value);
+  });
+
+  test.each(RAW_WORDS)('nginx reads the word %s as the test parser does', (word) => {
+    const [{ args: [parsed] }] = parseNginxConfig(`default_type ${word};`);
+    const response = responses.get(`/raw/${RAW_WORDS.indexOf(word)}`)!;
+
+    expect(response.header('Content-Type')).toBe(parsed === '' ? undefined : parsed);
+  });
+
+  test.each(BROKEN_CONFIGS)('nginx -t and the test parser reject %s alike', (_title, config) => {
+    const result = checkNginxConfig({ config });
+    const nginxError = /\[emerg\] (?:\d+#\d+: )?(.+) in \S+:(\d+)/.exec(result.output);
+
+    expect(result.ok).toBe(false);
+    expect(nginxError).not.toBeNull();
+    expect(() => parseNginxConfig(config)).toThrow(`${nginxError![1]} on line ${nginxError![2]}`);
+  });
+
+  test('nginx -t refuses a rewrite regex whose {n} is not quoted', () => {
+    const config = 'events {}\nhttp {\n    server {\n        rewrite ^/(\\d{2})$ /x;\n    }\n}\n';
+    const result = checkNginxConfig({ config });
+
+    expect(result.output).toMatch(/directive "rewrite" is not terminated by ";" in \S+:4/);
+    expect(result.ok).toBe(false);
+  });
+
+  test('nginx -t accepts arguments that render to the 4094-byte limit', () => {
+    // each long word is followed by a space, the tightest spot for nginx's read buffer
+    const config = new NginxConfigFile([
+      simple('pid', 'tmp/nginx.pid'),
+      block('events', [], []),
+      block('http', [], [
+        ...writablePaths('tmp'),
+        simple('log_format', 'unquoted', 'x'.repeat(4094), 'end'),
+        simple('log_format', 'quoted', ' '.repeat(4092), 'end'),
+      ]),
+    ]).render();
+    const result = checkNginxConfig({ config });
+
+    expect(result.output).toMatch(/test is successful/);
+  });
+
+  test('nginx -t accepts the realistic config', () => {
+    const result = checkNginxConfig({ config: realisticConfig('tmp').render() });
+
+    expect(result.output).toMatch(/test is successful/);
+    expect(result.ok).toBe(true);
+  });
+});
+
+/** The config of the round-trip tests; `stateDir` must be writable when nginx runs it. */
+function realisticConfig(stateDir: string): NginxConfigFile {
+  const staticFiles = raw`\.(js|css|png)$`;
+  return new NginxConfigFile([
+    simple('worker_processes', '1'),
+    simple('pid', `${stateDir}/nginx.pid`),
+    block('events', [], [simple('worker_connections', '1024')]),
+    block('http', [], [
+      block('types', [], [
+        simple('text/html', 'html', 'htm'),
+        simple('application/javascript', 'js'),
+        simple('image/svg+xml', 'svg'),
+      ]),
+      simple('default_type', 'application/octet-stream'),
+      simple('log_format', 'main', '$remote_addr - "$request" $status $request_time'),
+      simple('access_log', 'off'),
+      ...writablePaths(stateDir),
+      simple('proxy_cache_path', `${stateDir}/cache`, 'levels=1:2', 'keys_zone=am:10m'),
+      block('map', ['$uri', '$static_expires'], [
+        simple('default', 'off'),
+        simple(`~*${staticFiles}`, '90d'),
+        simple('', 'off'),
+      ]),
+      block('server', [], [
+        simple('listen', '8080'),
+        simple('add_header', 'X-Proxy-Cache', '$upstream_cache_status'),
+        block('location', ['=', '/script.js'], [
+          simple('root', '/usr/share/nginx/html'),
+          simple('expires', '90d'),
+        ]),
+        block('location', ['~*', staticFiles], [simple('expires', '$static_expires')]),
+        block('location', ['/'], [
+          block('if', ['($http_user_agent', '~', raw`MSIE [1-6]\.`, ')'], [
+            simple('return', '403', raw`it's "old"`),
+          ]),
+          simple('rewrite', raw`^/a/(\d{2})$`, '/b/$1', 'last'),
+          simple('proxy_pass', 'http://localhost:9093/'),
+        ]),
+      ]),
+    ]),
+  ]);
+}
+
+/** Temp paths a non-root nginx must be able to write. */
+function writablePaths(stateDir: string): NginxDirective[] {
+  return ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((kind) => simple(`${kind}_temp_path`, `${stateDir}/${kind}_temp`));
+}
+
+/**
+ * A server that answers `/value/<i>` with value i as body and Content-Type, and `/name/<i>.t`
+ * with name i (a `types` entry) as Content-Type; `raw-words.conf` adds `/raw/<i>`.
+ */
+function echoConfig(port: number, values: string[], names: string[]): NginxConfigFile {
+  const valueLocations = values.map((value, i) => block('location', ['=', `/value/${i}`], [
+    simple('default_type', value),
+    simple('return', '200', value.includes('$') ? '' : value),
+  ]));
+  const nameLocations = names.map((name, i) => block('location', ['=', `/name/${i}.t`], [
+    block('types', [], [simple(name, 't')]),
+    simple('return', '200', 'ok'),
+  ]));
+  return new NginxConfigFile([
+    simple('worker_processes', '1'),
+    simple('pid', 'tmp/nginx.pid'),
+    block('events', [], [simple('worker_connections', '64')]),
+    block('http', [], [
+      simple('access_log', 'off'),
+      ...writablePaths('tmp'),
+      block('server', [], [
+        simple('listen', `127.0.0.1:${port}`),
+        ...valueLocations,
+        ...nameLocations,
+        simple('include', 'raw-words.conf'),
+      ]),
+    ]),
+  ]);
+}
+
+function rawWordLocations(): string {
+  // written by hand on purpose: the renderer would quote these differently
+  return RAW_WORDS.map((word, i) =>
+    `location = /raw/${i} { default_type ${word}; return 200 ok; }\n`).join('');
+}
+
+interface RawResponse {
+  readonly status: number;
+  readonly body: Buffer;
+  /** A header's value decoded as UTF-8, as nginx wrote its bytes; undefined when absent. */
+  header(name: string): string | undefined;
+}
+
+/**
+ * One HTTP/1.0 GET over a bare socket, so that header bytes arrive exactly as nginx sent them
+ * (node's HTTP client would reject or re-decode some of the values under test).
+ */
+async function httpGet(port: number, path: string): Promise<RawResponse> {
+  const bytes = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.end(`GET ${path} HTTP/1.0\r\nHost: localhost\r\n\r\n`);
+    });
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`GET ${path} timed out`)));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+  const headEnd = bytes.indexOf('\r\n\r\n');
+  const lines = splitLines(bytes.subarray(0, headEnd));
+  const status = Number(/^HTTP\/1\.\d (\d{3})/.exec(lines[0].toString('latin1'))?.[1]);
+  return {
+    status,
+    body: bytes.subarray(headEnd + 4),
+    header: (name) => {
+      const prefix = Buffer.from(`${name}: `, 'latin1');
+      const line = lines.find((candidate) => candidate.subarray(0, prefix.length).equals(prefix));
+      return line?.subarray(prefix.length).toString('utf8');
+    },
+  };
+}
+
+function splitLines(head: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let end = head.indexOf('\r\n'); end >= 0; end = head.indexOf('\r\n', start)) {
+    lines.push(head.subarray(start, end));
+    start = end + 2;
+  }
+  lines.push(head.subarray(start));
+  return lines;
+}
