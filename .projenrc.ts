@@ -105,7 +105,7 @@ const synthExample = project.addTask('synth:example', {
 synthExample.exec('echo "YAML written to examples/alertmanager/dist/"');
 
 project.addTask('synth:example:python', {
-  description: 'Builds the Python wheel, installs it in .venv-example/ and synthesizes examples/python',
+  description: 'Builds the wheel, installs it in .venv-example/, synthesizes examples/python',
   exec: 'bash scripts/python-example.sh',
 });
 
@@ -115,7 +115,7 @@ project.addTask('check:examples', {
 });
 
 project.addTask('bench', {
-  description: 'Runs the benchmarks against real nginx and Alertmanager; rewrites docs/benchmarks.md',
+  description: 'Benchmarks against real nginx and Alertmanager; rewrites docs/benchmarks.md',
   exec: 'ts-node --project bench/tsconfig.json bench/run.ts',
 });
 

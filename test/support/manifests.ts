@@ -111,7 +111,8 @@ function checkSchema(object: any, options: ValidateManifestsOptions, report: Rep
       report(`schema: ${error?.message ?? error}`);
     }
     for (const detail of details) {
-      const where = detail.instancePath ? detail.instancePath.slice(1).replace(/\//g, '.') : '(root)';
+      const where = detail.instancePath
+        ? detail.instancePath.slice(1).replace(/\//g, '.') : '(root)';
       const missing = detail.params?.missingProperty;
       report(`schema: ${where} ${missing ? `lacks required field '${missing}'` : detail.message}`);
     }
@@ -312,7 +313,8 @@ function checkVolumeItems(volume: any, specPath: string, objects: any[], report:
   ]);
   for (const item of source.items ?? []) {
     if (!keys.has(item?.key)) {
-      report(`${specPath}.volumes '${volume.name}' item key '${item?.key}' is not in ${kind} ${name}`);
+      report(`${specPath}.volumes '${volume.name}' item key '${item?.key}' `
+        + `is not in ${kind} ${name}`);
     }
   }
 }
@@ -373,7 +375,8 @@ function checkIngressBackends(ingress: any, objects: any[], report: Report): voi
   }
   (ingress.spec?.rules ?? []).forEach((rule: any, r: number) => {
     (rule?.http?.paths ?? []).forEach((entry: any, p: number) => {
-      backends.push({ backend: entry?.backend, path: `spec.rules[${r}].http.paths[${p}].backend` });
+      const at = `spec.rules[${r}].http.paths[${p}].backend`;
+      backends.push({ backend: entry?.backend, path: at });
     });
   });
   for (const { backend, path } of backends) {
@@ -386,7 +389,8 @@ function checkIngressBackends(ingress: any, objects: any[], report: Report): voi
     if (service && port?.name !== undefined) {
       const names = new Set<string>((service.spec?.ports ?? []).map((p: any) => p?.name));
       if (!names.has(port.name)) {
-        report(`${path}.service.port.name '${port.name}' is not a port of Service ${service.metadata.name}`);
+        report(`${path}.service.port.name '${port.name}' `
+          + `is not a port of Service ${service.metadata.name}`);
       }
     }
   }
@@ -404,7 +408,8 @@ function checkPortReference(
   } else if (typeof port === 'string') {
     checkIanaServiceName(port, path, report);
     if (knownNames && !knownNames.has(port)) {
-      report(`${path} '${port}' names no container port (known: ${[...knownNames].join(', ') || 'none'})`);
+      const known = [...knownNames].join(', ') || 'none';
+      report(`${path} '${port}' names no container port (known: ${known})`);
     }
   } else {
     report(`${path} must be a number or a port name, got ${JSON.stringify(port)}`);
@@ -426,11 +431,18 @@ function checkIanaServiceName(name: unknown, path: string, report: Report): void
   }
 }
 
-function checkName(name: unknown, pattern: RegExp, max: number, what: string, report: Report): void {
+function checkName(
+  name: unknown,
+  pattern: RegExp,
+  max: number,
+  what: string,
+  report: Report,
+): void {
   // a missing name is the schema's to report
   if (name !== undefined
     && (typeof name !== 'string' || name.length > max || !pattern.test(name))) {
-    report(`${what} ${JSON.stringify(name)} must match ${pattern.source} and be at most ${max} chars`);
+    report(`${what} ${JSON.stringify(name)} must match ${pattern.source} `
+      + `and be at most ${max} chars`);
   }
 }
 

@@ -65,7 +65,8 @@ export function layOutPod(objects: any[], options: LayOutPodOptions = {}): PodLa
   const args: string[] = container.args ?? [];
   const configIndex = args.indexOf('-c');
   if (configIndex < 0 || configIndex === args.length - 1) {
-    throw new Error(`container '${containerName}' args ${JSON.stringify(args)} lack '-c <config>'`);
+    throw new Error(
+      `container '${containerName}' args ${JSON.stringify(args)} lack '-c <config>'`);
   }
   const configPath = args[configIndex + 1];
 
@@ -88,7 +89,8 @@ export function layOutPod(objects: any[], options: LayOutPodOptions = {}): PodLa
   for (const mount of container.volumeMounts ?? []) {
     const dir = volumeDirs.get(mount.name);
     if (!dir) {
-      throw new Error(`volumeMount '${mount.name}' of '${containerName}' has no volume in the pod`);
+      throw new Error(
+        `volumeMount '${mount.name}' of '${containerName}' has no volume in the pod`);
     }
     mountMap[stripSlash(mount.mountPath)] = mount.subPath ? path.join(dir, mount.subPath) : dir;
   }
@@ -247,7 +249,7 @@ export async function startNginx(
   };
 }
 
-/** `describe` that needs the real nginx: skipped with the reason where it is missing, not in CI. */
+/** `describe` that needs the real nginx: skipped with the reason where it is missing, off CI. */
 export function describeWithNginx(name: string, fn: () => void): void {
   describeWith(['nginx'], name, fn);
 }
@@ -349,7 +351,8 @@ function writeVolume(volume: any, dir: string, objects: any[]): boolean {
       if (source.optional) {
         continue;
       }
-      throw new Error(`volume '${volume.name}': key '${item.key}' is not in ${kind} ${objectName}`);
+      throw new Error(
+        `volume '${volume.name}': key '${item.key}' is not in ${kind} ${objectName}`);
     }
     const file = path.join(dir, item.path);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -391,9 +394,9 @@ function makeRewriter(
   const mounts = Object.keys(mountMap).sort((a, b) => b.length - a.length);
   const pathPattern = mounts.length === 0 ? undefined : new RegExp(
     `(^|[^\\w.\\-/])(${mounts.map(escapeRegExp).join('|')})(?=$|/|[^\\w.\\-])`, 'gm');
-  const portPattern = Object.keys(ports).length === 0 ? undefined : new RegExp(
-    `(\\blisten\\s+(?:\\S*:)?|\\blocalhost:|\\b127\\.0\\.0\\.1:)(${Object.keys(ports).join('|')})\\b`,
-    'g');
+  const portAlternatives = Object.keys(ports).join('|');
+  const portPattern = portAlternatives === '' ? undefined : new RegExp(
+    `(\\blisten\\s+(?:\\S*:)?|\\blocalhost:|\\b127\\.0\\.0\\.1:)(${portAlternatives})\\b`, 'g');
   return (text) => {
     let result = text;
     if (pathPattern) {

@@ -244,7 +244,8 @@ export async function waitUntil(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (processHandle.exited) {
-      throw new Error(`process ${processHandle.pid} exited before ${what}\n${logsOf(processHandle)}`);
+      const logs = logsOf(processHandle);
+      throw new Error(`process ${processHandle.pid} exited before ${what}\n${logs}`);
     }
     if (await probe()) {
       return;
