@@ -286,16 +286,21 @@ export async function cleanUp(): Promise<void> {
 const running = new Set<RunningProcess>();
 const tempDirs = new Set<string>();
 
-if (typeof afterAll === 'function') {
-  afterAll(cleanUp);
-}
-
 // last resort when the worker exits without running afterAll (a crash, process.exit)
-process.once('exit', () => {
+function killAllNow(): void {
   for (const processHandle of running) {
     signalGroup(processHandle.pid, 'SIGKILL');
   }
-});
+}
+process.once('exit', killAllNow);
+
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    await cleanUp();
+    // jest loads this module afresh for every test file, in a worker that outlives the file
+    process.removeListener('exit', killAllNow);
+  });
+}
 
 /** Removes `dir`, first restoring write permission on folders made read-only like a volume. */
 export function removeTree(dir: string): void {
