@@ -72,6 +72,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '/examples/*/dist/',
     '/examples/*/imports/',
     '/.venv*/',
+    '/.jsii.tabl.json',
     '__pycache__/',
     '/test/e2e/.work/',
     '/test-reports/',
@@ -112,6 +113,11 @@ project.addTask('synth:example:python', {
 project.addTask('check:examples', {
   description: 'Fails when the TypeScript and Python examples synthesized different YAML',
   exec: 'bash scripts/compare-examples.sh examples/alertmanager/dist examples/python/dist',
+});
+
+project.addTask('docs:check', {
+  description: 'Compiles every README snippet with jsii-rosetta, as the Python docs translate them',
+  exec: 'jsii-rosetta extract --strict --compile .jsii',
 });
 
 project.addTask('bench', {
