@@ -130,7 +130,8 @@ export function podSpecViolations(
     pod('securityContext.runAsUser must not be 0');
   }
   if (podContext.seccompProfile && !SECCOMP_OK.has(podContext.seccompProfile.type)) {
-    pod(`securityContext.seccompProfile.type must be RuntimeDefault or Localhost, got ${podContext.seccompProfile.type}`);
+    pod('securityContext.seccompProfile.type must be RuntimeDefault or Localhost, '
+      + `got ${podContext.seccompProfile.type}`);
   }
 
   for (const { container, label } of containersOf(spec)) {

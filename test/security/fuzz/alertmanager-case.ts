@@ -4,7 +4,10 @@ import {
   DurationSpec, duration, headerSpecs, HeaderSpec, intAround, mostlyGood, nastyString, OverrideSpec,
   overrideSpec, port, resourcesSpec, ResourcesSpec, size, SizeSpec, urlPath,
 } from './arbitraries';
-import { buildHeaders, buildOverride, buildResources, kibibytesOf, localPathOf, millisOf, toDuration, toSize } from './build';
+import {
+  buildHeaders, buildOverride, buildResources, kibibytesOf, localPathOf, millisOf, toDuration,
+  toSize,
+} from './build';
 import {
   addGiven, expectConfigMatchesModel, expectNginxAccepts, expectNodeProtected,
   expectNothingExposed, expectProperRefusal, expectValidManifests, FuzzTally, nginxAvailable,
@@ -21,7 +24,9 @@ export interface AlertmanagerCase {
   readonly image?: string;
   /** A receiver password; `secret` is the part that must never leave the Secret. */
   readonly config: { form: 'object' | 'yaml'; secret: string; password: string; receiver: string };
-  readonly storage?: { kind: 'persistent'; size?: SizeSpec; storageClassName?: string } | { kind: 'ephemeral'; size?: SizeSpec };
+  readonly storage?:
+    | { kind: 'persistent'; size?: SizeSpec; storageClassName?: string }
+    | { kind: 'ephemeral'; size?: SizeSpec };
   readonly retention?: DurationSpec;
   readonly externalUrl?: string;
   readonly routePrefix?: string;
@@ -69,7 +74,8 @@ export const alertmanagerCase: fc.Arbitrary<AlertmanagerCase> = fc.record({
   ), 50),
   retention: opt(duration, 30),
   externalUrl: opt(mostlyGood(
-    fc.constantFrom('https://am.example.com/', 'https://example.com/alertmanager/', 'http://am:9093/a/b', 'https://example.com'),
+    fc.constantFrom('https://am.example.com/', 'https://example.com/alertmanager/',
+      'http://am:9093/a/b', 'https://example.com'),
     nastyString), 30),
   routePrefix: opt(urlPath, 30),
   maxConcurrentGets: opt(intAround(1, 100_000), 20),
@@ -229,7 +235,10 @@ export const KNOWN_ALERTMANAGER_BUGS: Array<{ test: string; matches: (c: Alertma
       upstreamPort: 'app',
       listenPort: c.proxy?.listenPort,
       // overrides move under the route prefix
-      overrides: c.overrides?.map((o) => ({ ...o, urlPath: `${(c.routePrefix ?? '').replace(/\/$/, '')}${o.urlPath}` })),
+      overrides: c.overrides?.map((o) => ({
+        ...o,
+        urlPath: `${(c.routePrefix ?? '').replace(/\/$/, '')}${o.urlPath}`,
+      })),
       responseHeaders: c.proxy?.responseHeaders,
       cache: c.proxy?.cache,
       clientMaxBodySize: c.proxy?.clientMaxBodySize,

@@ -111,11 +111,19 @@ const NASTY_CHARS = [
 ];
 
 export const nastyChar = fc.constantFrom(...NASTY_CHARS);
+const anyCodePoint = fc.string({ unit: 'binary', minLength: 1, maxLength: 1 });
 
 /** Short strings dense in metacharacters, and some that nginx must see as one long word. */
 export const nastyString: fc.Arbitrary<string> = fc.oneof(
-  { weight: 10, arbitrary: fc.string({ unit: fc.oneof(nastyChar, nastyChar, fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 16 }) },
-  { weight: 2, arbitrary: fc.constantFrom('', ' ', '${', '${x}', '$x', '\\', 'a\\', "'", '"', '#', ';', '{}', 'a;b', 'x\ny', '\0', 'ok') },
+  {
+    weight: 10,
+    arbitrary: fc.string({ unit: fc.oneof(nastyChar, nastyChar, anyCodePoint), maxLength: 16 }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('', ' ', '${', '${x}', '$x', '\\', 'a\\', "'", '"', '#', ';', '{}',
+      'a;b', 'x\ny', '\0', 'ok'),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 4000, max: 4200 }).map((n) => 'a'.repeat(n)) },
 );
 
@@ -139,7 +147,8 @@ export const urlPath: fc.Arbitrary<string> = mostlyGood(goodPath, fc.oneof(
 ));
 
 export const mimeType: fc.Arbitrary<string> = mostlyGood(
-  fc.constantFrom('text/css', 'text/plain', 'application/json', 'image/svg+xml', 'text/html; charset=utf-8', 'application/x-thing#1', 'text/$x', 'a/b'),
+  fc.constantFrom('text/css', 'text/plain', 'application/json', 'image/svg+xml',
+    'text/html; charset=utf-8', 'application/x-thing#1', 'text/$x', 'a/b'),
   nastyString,
 );
 

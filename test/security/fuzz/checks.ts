@@ -173,7 +173,8 @@ export function expectSameTree(expected: PlainDirective[], actual: ParsedDirecti
       throw new Error(`${at}: ${e ? 'removed' : 'added'} directive ${JSON.stringify(e ?? a)}`);
     }
     if (e.name !== a.name || JSON.stringify(e.args) !== JSON.stringify(a.args)) {
-      throw new Error(`${at}: expected ${JSON.stringify([e.name, ...e.args])}, nginx reads ${JSON.stringify([a.name, ...a.args])}`);
+      const meant = JSON.stringify([e.name, ...e.args]);
+      throw new Error(`${at}: expected ${meant}, nginx reads ${JSON.stringify([a.name, ...a.args])}`);
     }
     if (!!e.children !== !!a.children) {
       throw new Error(`${at}: expected a ${e.children ? 'block' : 'simple directive'}, nginx reads the other`);
@@ -231,7 +232,8 @@ export function extraApiserverProblems(objects: any[]): string[] {
       // the apiserver refuses an empty image or surrounding whitespace; runtimes cannot parse
       // a reference with whitespace or control characters inside
       if (typeof image !== 'string' || image === '' || /[\s\p{Cc}]/u.test(image)) {
-        problems.push(`${id} container ${container.name}: image ${JSON.stringify(image)} is empty or holds whitespace or control characters`);
+        problems.push(`${id} container ${container.name}: image ${JSON.stringify(image)} is empty `
+          + 'or holds whitespace or control characters');
       }
       const { requests = {}, limits = {} } = container.resources ?? {};
       for (const [kind, value] of [...Object.entries<any>(requests), ...Object.entries<any>(limits)]) {
@@ -241,7 +243,8 @@ export function extraApiserverProblems(objects: any[]): string[] {
       }
       for (const kind of Object.keys(limits)) {
         if (requests[kind] !== undefined && quantityValue(requests[kind]) > quantityValue(limits[kind])) {
-          problems.push(`${id} container ${container.name}: ${kind} request ${requests[kind]} exceeds limit ${limits[kind]}`);
+          problems.push(`${id} container ${container.name}: ${kind} request ${requests[kind]} `
+            + `exceeds limit ${limits[kind]}`);
         }
       }
     }
@@ -462,7 +465,8 @@ export function expectNothingExposed(tree: PlainDirective[], listenPort: number,
     }
     if (d.name === 'add_header') {
       const at = parents.map((p) => p.name).join('/');
-      const isPublic = at === 'http/server' && find(parents[1].children!, 'listen').some((l) => l.args[0] === `${listenPort}`);
+      const isPublic = at === 'http/server'
+        && find(parents[1].children!, 'listen').some((l) => l.args[0] === `${listenPort}`);
       if (!isPublic) {
         throw new Error(`add_header ${d.args[0]} at ${at}, not at the public server's level: it would hide the others`);
       }
@@ -511,7 +515,8 @@ export function expectNodeProtected(tree: PlainDirective[], objects: any[], stat
   for (const limit of limits) {
     // the cache may overshoot max_size until the cache manager runs; temp files need room too
     if (!(maxSize > 0) || maxSize + 32 * 1024 ** 2 > limit) {
-      throw new Error(`cache max_size ${maxSizeArg} leaves less than 32 MiB of the emptyDir's sizeLimit ${limit} bytes`);
+      throw new Error(`cache max_size ${maxSizeArg} leaves less than 32 MiB of the emptyDir's `
+        + `sizeLimit ${limit} bytes`);
     }
   }
   const single = (name: string) => {
