@@ -1,11 +1,16 @@
 import { Size } from 'cdk8s';
+import { assertSize } from '../nginx/_validate';
+
+const MIB = 1024;
+/** 64 TiB: far beyond what Alertmanager's silences need, and within what sizes can express. */
+const MAX_KIBIBYTES = 64 * 1024 * 1024 * 1024;
 
 /**
  * Options of persistent storage.
  */
 export interface PersistentStorageOptions {
   /**
-   * Size of each replica's volume.
+   * Size of each replica's volume, in whole MiB.
    *
    * @default Size.gibibytes(1)
    */
@@ -28,9 +33,7 @@ export class AlertmanagerStorage {
    */
   public static persistent(options: PersistentStorageOptions = {}): AlertmanagerStorage {
     const size = options.size ?? Size.gibibytes(1);
-    if (size.toMebibytes() < 1) {
-      throw new Error(`'size' of persistent storage must be at least 1 MiB, got ${size.toMebibytes()} MiB`);
-    }
+    assertSize('size', size, MIB, MAX_KIBIBYTES, MIB);
     const className = options.storageClassName;
     if (className !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(className)) {
       throw new Error(`'storageClassName' must be a DNS-1123 subdomain, got ${JSON.stringify(className)}`);
@@ -42,12 +45,10 @@ export class AlertmanagerStorage {
    * An emptyDir: silences are lost when a pod is replaced, though with several replicas the
    * others keep them and hand them back.
    *
-   * @param sizeLimit largest size of the volume
+   * @param sizeLimit largest size of the volume, in whole MiB
    */
   public static ephemeral(sizeLimit: Size = Size.mebibytes(256)): AlertmanagerStorage {
-    if (sizeLimit.toMebibytes() < 1) {
-      throw new Error(`'sizeLimit' of ephemeral storage must be at least 1 MiB, got ${sizeLimit.toMebibytes()} MiB`);
-    }
+    assertSize('sizeLimit', sizeLimit, MIB, MAX_KIBIBYTES, MIB);
     return new AlertmanagerStorage(false, sizeLimit, undefined);
   }
 

@@ -4,10 +4,13 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { AlertmanagerConfig } from './alertmanager-config';
 import { AlertmanagerStorage } from './alertmanager-storage';
-import { assertIntegerInRange, assertPositiveDuration, assertUrlPath } from '../nginx/_validate';
+import {
+  assertDuration, assertIntegerInRange, assertUrlPath, ONE_DAY_MS, ONE_YEAR_MS,
+} from '../nginx/_validate';
 import { Route } from '../nginx/route';
 import { StaticFile } from '../nginx/static-file';
 import { editManifest } from '../sidecar/_manifest';
+import { checkImage, checkResources } from '../sidecar/_plan';
 import { NginxSidecar, NginxSidecarOptions } from '../sidecar/nginx-sidecar';
 import { SidecarTarget } from '../sidecar/sidecar-target';
 
@@ -116,7 +119,7 @@ export interface AlertmanagerWithProxyProps {
   readonly webTimeout?: Duration;
 
   /**
-   * Reuse GET answers of `/api/v2/` for this long (at most 60 seconds), so bursts of UI
+   * Reuse GET answers of `/api/v2/` for this long (whole seconds, 1 to 60), so bursts of UI
    * polling reach Alertmanager once. An answer is then at most this plus one round trip old:
    * a new alert or silence may be missing from lists for that long.
    *
@@ -199,15 +202,24 @@ export class AlertmanagerWithProxy extends Construct {
     const replicas = props.replicas ?? 1;
     assertIntegerInRange('replicas', replicas, 1, 100);
     const version = parseVersion(props.version ?? '0.28.1');
-    const image = props.image ?? `quay.io/prometheus/alertmanager:v${version.text}`;
+    const image = checkImage('image', props.image ?? `quay.io/prometheus/alertmanager:v${version.text}`);
     this.routePrefix = routePrefixOf(props);
     const retention = props.retention ?? Duration.hours(120);
-    assertPositiveDuration('retention', retention, 60_000);
+    assertDuration('retention', retention, { minMillis: 60_000, maxMillis: 10 * ONE_YEAR_MS, wholeSeconds: true });
     if (props.maxConcurrentGets !== undefined) {
       assertIntegerInRange('maxConcurrentGets', props.maxConcurrentGets, 1, 100_000);
     }
     if (props.webTimeout !== undefined) {
-      assertPositiveDuration('webTimeout', props.webTimeout, 1000);
+      assertDuration('webTimeout', props.webTimeout, { minMillis: 1000, maxMillis: ONE_DAY_MS });
+    }
+    if (props.apiMicroCache !== undefined) {
+      assertDuration('apiMicroCache', props.apiMicroCache, { minMillis: 1000, maxMillis: 60_000, wholeSeconds: true });
+    }
+    if (props.ingress) {
+      checkIngressOptions(props.ingress);
+    }
+    if (props.resources) {
+      checkResources('resources', props.resources);
     }
     const overrides = (props.overrides ?? []).map((file) => file.withPrefix(this.routePrefix));
     if (version.minor >= 32) {
@@ -254,12 +266,12 @@ export class AlertmanagerWithProxy extends Construct {
     const args = [
       `--config.file=${CONFIG_DIR}/alertmanager.yml`,
       `--storage.path=${DATA_DIR}`,
-      `--data.retention=${retention.toHours({ integral: false })}h`,
+      `--data.retention=${goDuration(retention)}`,
       `--web.listen-address=:${WEB_PORT}`,
       ...(props.externalUrl ? [`--web.external-url=${props.externalUrl}`] : []),
       `--web.route-prefix=${this.routePrefix}`,
       ...(props.maxConcurrentGets !== undefined ? [`--web.get-concurrency=${props.maxConcurrentGets}`] : []),
-      ...(props.webTimeout ? [`--web.timeout=${props.webTimeout.toMilliseconds()}ms`] : []),
+      ...(props.webTimeout ? [`--web.timeout=${goDuration(props.webTimeout)}`] : []),
       ...this.clusterArgs(replicas),
     ];
     const prefixed = (path: string) => `${this.routePrefix.replace(/\/$/, '')}${path}`;
@@ -327,7 +339,7 @@ export class AlertmanagerWithProxy extends Construct {
       ports: [{ port: WEB_PORT, targetPort: WEB_PORT, name: 'http' }],
     });
 
-    this.proxy = new NginxSidecar(this, 'proxy', {
+    this.proxy = withPropPrefix('proxy', props.proxy, () => new NginxSidecar(this, 'proxy', {
       ...props.proxy,
       target: SidecarTarget.fromWorkload(this.statefulSet),
       upstreamPort: WEB_PORT,
@@ -336,7 +348,7 @@ export class AlertmanagerWithProxy extends Construct {
         // an overridden file is served by nginx, so its cache route has nothing to do
         .filter((route) => !(route.exact && overrides.some((file) => file.urlPath === route.path))),
       overrides,
-    });
+    }));
 
     if (props.ingress) {
       this.ingress = this.createIngress(props.ingress);
@@ -430,6 +442,42 @@ function addVolumeClaimTemplate(manifest: any, storage: AlertmanagerStorage): vo
   container.volumeMounts = [...(container.volumeMounts ?? []), { name: STORAGE_VOLUME, mountPath: DATA_DIR }];
 }
 
+/**
+ * Runs `build`, naming the props of `options` as `prefix.prop` in its errors: the user wrote
+ * `proxy: { image }`, so a refusal of 'image' must say 'proxy.image'.
+ */
+function withPropPrefix<T>(prefix: string, options: object | undefined, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    const keys = Object.keys(options ?? {});
+    if (e instanceof Error && keys.length > 0) {
+      const named = new RegExp(`'(${keys.join('|')})(?=['.])`, 'g');
+      e.message = e.message.replace(named, `'${prefix}.$1`);
+    }
+    throw e;
+  }
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function checkIngressOptions(options: AlertmanagerIngressOptions): void {
+  const names: Array<[string, string | undefined, RegExp]> = [
+    // an Ingress host may start with one wildcard label
+    ['ingress.host', options.host?.replace(/^\*\./, ''), DNS_SUBDOMAIN],
+    ['ingress.ingressClassName', options.ingressClassName, DNS_SUBDOMAIN],
+    ['ingress.tlsSecretName', options.tlsSecretName, DNS_SUBDOMAIN],
+  ];
+  for (const [prop, value, pattern] of names) {
+    if (value !== undefined && (value.length > 253 || !pattern.test(value))) {
+      throw new Error(
+        `'${prop}' must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.'), `
+        + `got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+}
+
 function routePrefixOf(props: AlertmanagerWithProxyProps): string {
   let prefix = props.routePrefix;
   if (props.externalUrl !== undefined) {
@@ -447,6 +495,17 @@ function routePrefixOf(props: AlertmanagerWithProxyProps): string {
   prefix = prefix ?? '/';
   assertUrlPath('routePrefix', prefix, { allowTrailingSlash: true });
   return prefix.length > 1 ? prefix.replace(/\/$/, '') : prefix;
+}
+
+/** Go's duration text in its largest whole unit: Go knows h, m, s and ms, but not days. */
+function goDuration(duration: Duration): string {
+  const ms = duration.toMilliseconds();
+  for (const [suffix, factor] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % factor === 0) {
+      return `${ms / factor}${suffix}`;
+    }
+  }
+  return `${ms}ms`;
 }
 
 function parseVersion(text: string): { text: string; minor: number } {

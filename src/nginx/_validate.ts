@@ -1,4 +1,4 @@
-import { Duration, Size } from 'cdk8s';
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 
 /**
  * URL path characters accepted in routes and overrides: RFC 3986 unreserved characters and a few
@@ -29,15 +29,23 @@ function urlPathProblem(path: string, rules: UrlPathRules): string | undefined {
   if (path.includes('//')) {
     return 'without empty segments (//)';
   }
+  if (path.length > 1024) {
+    return `of at most 1024 characters (${path.length} given)`;
+  }
+  // a file name holds 255 bytes, less the .gz of a precompressed copy
+  if (segments.some((s) => s.length > 250)) {
+    return 'whose segments have at most 250 characters';
+  }
   if (!rules.allowTrailingSlash && path.endsWith('/')) {
     return 'naming a file (not ending with /)';
   }
   return undefined;
 }
 
-export function assertPort(prop: string, port: number): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`'${prop}' must be an integer between 1 and 65535, got ${port}`);
+export function assertPort(prop: string, port: number, min = 1): void {
+  if (!Number.isInteger(port) || port < min || port > 65535) {
+    const why = min > 1 ? ' (nginx runs without root, so it cannot bind lower ports)' : '';
+    throw new Error(`'${prop}' must be an integer between ${min} and 65535${why}, got ${port}`);
   }
 }
 
@@ -47,19 +55,46 @@ export function assertIntegerInRange(prop: string, value: number, min: number, m
   }
 }
 
-export function assertPositiveDuration(prop: string, duration: Duration, minMillis = 1): void {
-  const ms = duration.toMilliseconds();
-  if (!Number.isFinite(ms) || ms < minMillis || !Number.isInteger(ms)) {
-    throw new Error(`'${prop}' must be a whole number of milliseconds of at least ${minMillis}, got ${ms} ms`);
+/** Bounds of a duration prop. */
+export interface DurationRules {
+  readonly minMillis: number;
+  readonly maxMillis: number;
+  /** nginx reads cache and browser lifetimes in whole seconds. */
+  readonly wholeSeconds?: boolean;
+}
+
+/** A day, the longest timeout nginx is given; a year, the longest lifetime. */
+export const ONE_DAY_MS = 86_400_000;
+export const ONE_YEAR_MS = 365 * ONE_DAY_MS;
+
+export function assertDuration(prop: string, duration: Duration, rules: DurationRules): void {
+  const ms = duration.toMilliseconds({ integral: false });
+  const unit = rules.wholeSeconds ? 1000 : 1;
+  if (!Number.isFinite(ms) || ms % unit !== 0 || ms < rules.minMillis || ms > rules.maxMillis) {
+    throw new Error(
+      `'${prop}' must be a whole number of ${rules.wholeSeconds ? 'seconds' : 'milliseconds'} from `
+      + `${rules.minMillis} ms to ${rules.maxMillis} ms, got ${ms} ms`,
+    );
   }
 }
 
-export function assertSizeAtLeast(prop: string, size: Size, minKibibytes: number): void {
-  const kib = size.toKibibytes();
-  if (!Number.isFinite(kib) || !Number.isInteger(kib) || kib < minKibibytes) {
-    throw new Error(`'${prop}' must be a whole number of KiB of at least ${minKibibytes}, got ${kib} KiB`);
+/** Checks a size is a whole number of `unitKibibytes` within bounds; returns it in KiB. */
+export function assertSize(
+  prop: string, size: Size, minKibibytes: number, maxKibibytes: number, unitKibibytes = 1,
+): number {
+  const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  const unit = unitKibibytes === 1024 ? 'MiB' : 'KiB';
+  if (!Number.isFinite(kib) || kib % unitKibibytes !== 0 || kib < minKibibytes || kib > maxKibibytes) {
+    throw new Error(
+      `'${prop}' must be a whole number of ${unit} from ${minKibibytes / unitKibibytes} to `
+      + `${maxKibibytes / unitKibibytes} ${unit}, got ${kib} KiB`,
+    );
   }
+  return kib;
 }
+
+/** Longest text accepted where a value becomes one nginx word (nginx refuses past 4 KiB). */
+export const MAX_VALUE_LENGTH = 2048;
 
 /** nginx time: the largest whole unit, so the rendered text reads as the user wrote it. */
 export function nginxTime(duration: Duration): string {

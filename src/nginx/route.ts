@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { assertUrlPath } from './_validate';
+import { assertDuration, assertUrlPath, ONE_YEAR_MS } from './_validate';
 
 /**
  * How nginx caches the answers of one route inside the pod.
@@ -40,7 +40,8 @@ export interface RouteOptions {
   readonly exact?: boolean;
 
   /**
-   * How long browsers may keep the answer, sent as `Cache-Control: max-age` and `Expires`.
+   * How long browsers may keep the answer, sent as `Cache-Control: max-age` and `Expires`, in
+   * whole seconds up to a year.
    *
    * When set, the app's own `Cache-Control`, `Expires` and `Pragma` headers are replaced on this
    * route. The in-pod cache dies with the pod, but a browser keeps its copy across upgrades, so
@@ -56,7 +57,7 @@ export interface RouteOptions {
  */
 export interface StaticRouteOptions extends RouteOptions {
   /**
-   * How long a cached answer is fresh in the pod's cache.
+   * How long a cached answer is fresh in the pod's cache, in whole seconds up to a year.
    *
    * @default Duration.hours(1)
    */
@@ -68,8 +69,8 @@ export interface StaticRouteOptions extends RouteOptions {
  */
 export interface MicroCachedRouteOptions extends RouteOptions {
   /**
-   * How long an answer is reused, at most 60 seconds. This plus one upstream round trip is the
-   * oldest an answer can be.
+   * How long an answer is reused, in whole seconds from 1 to 60. This plus one upstream round
+   * trip is the oldest an answer can be.
    *
    * @default Duration.seconds(1)
    */
@@ -103,12 +104,8 @@ export class Route {
    */
   public static microCached(path: string, options: MicroCachedRouteOptions = {}): Route {
     const validFor = options.validFor ?? Duration.seconds(1);
-    if (validFor.toMilliseconds() > 60_000) {
-      throw new Error(
-        `'validFor' of micro-cached route '${path}' must be at most 60 seconds, `
-        + `got ${validFor.toSeconds()} seconds: use Route.cached for longer lifetimes`,
-      );
-    }
+    // longer than a minute is no longer a micro-cache: Route.cached says what it is
+    assertDuration('validFor', validFor, { minMillis: 1000, maxMillis: 60_000, wholeSeconds: true });
     return new Route(path, CacheBehavior.MICRO, options, validFor, options.serveStaleOnError ?? false);
   }
 
@@ -152,8 +149,12 @@ export class Route {
     serveStaleOnError: boolean,
   ) {
     assertUrlPath('path', path, { allowTrailingSlash: true });
-    if (validFor && validFor.toMilliseconds() < 1000) {
-      throw new Error(`'validFor' of route '${path}' must be at least 1 second, got ${validFor.toMilliseconds()} ms`);
+    // nginx reads cache and browser lifetimes in whole seconds
+    if (validFor) {
+      assertDuration('validFor', validFor, { minMillis: 1000, maxMillis: ONE_YEAR_MS, wholeSeconds: true });
+    }
+    if (options.browserCacheFor) {
+      assertDuration('browserCacheFor', options.browserCacheFor, { minMillis: 1000, maxMillis: ONE_YEAR_MS, wholeSeconds: true });
     }
     this.path = path;
     this.exact = options.exact ?? false;

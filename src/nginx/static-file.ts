@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
-import { assertUrlPath } from './_validate';
+import { assertDuration, assertUrlPath, ONE_YEAR_MS } from './_validate';
 
 /**
  * Options of a file served by nginx itself.
@@ -15,7 +15,8 @@ export interface StaticFileOptions {
   readonly contentType?: string;
 
   /**
-   * How long browsers may keep the file (`Cache-Control: max-age` and `Expires`).
+   * How long browsers may keep the file (`Cache-Control: max-age` and `Expires`), in whole
+   * seconds up to a year.
    *
    * A browser keeps its copy across pod restarts and upgrades, so a long lifetime suits only a
    * file whose URL changes when its content does.
@@ -76,8 +77,12 @@ export class StaticFile {
   private constructor(urlPath: string, content: Buffer, options: StaticFileOptions) {
     assertUrlPath('urlPath', urlPath, { allowTrailingSlash: false });
     const contentType = options.contentType ?? contentTypeOf(urlPath);
-    if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*(; ?charset=[A-Za-z0-9_-]+)?$/i.test(contentType)) {
+    if (contentType.length > 200
+      || !/^[a-z0-9][a-z0-9!#&^_.+-]*\/[a-z0-9][a-z0-9!#&^_.+-]*(; ?charset=[A-Za-z0-9_-]+)?$/i.test(contentType)) {
       throw new Error(`'contentType' of static file '${urlPath}' must be a MIME type such as text/css, got ${JSON.stringify(contentType)}`);
+    }
+    if (options.browserCacheFor) {
+      assertDuration('browserCacheFor', options.browserCacheFor, { minMillis: 1000, maxMillis: ONE_YEAR_MS, wholeSeconds: true });
     }
     this.urlPath = urlPath;
     this.contentType = contentType;

@@ -1,28 +1,15 @@
 import * as crypto from 'crypto';
 import * as zlib from 'zlib';
-import { ApiObject, Duration, Size } from 'cdk8s';
+import { ApiObject, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { editManifest } from './_manifest';
+import { planSidecar, SidecarPlan } from './_plan';
 import { SidecarTarget } from './sidecar-target';
+import { PlannedOverride, renderNginxConfig } from '../nginx/nginx-config';
 import {
-  assertIntegerInRange,
-  assertPort,
-  assertPositiveDuration,
-  assertSizeAtLeast,
-  assertUrlPath,
-} from '../nginx/_validate';
-import {
-  CompressionOptions,
-  DEFAULT_COMPRESSED_TYPES,
-  NginxConfigPlan,
-  PlannedOverride,
-  ProxyCacheOptions,
-  ProxyTimeouts,
-  renderNginxConfig,
-  ResponseHeader,
-  SidecarPaths,
-} from '../nginx/nginx-config';
+  CompressionOptions, ProxyCacheOptions, ProxyTimeouts, ResponseHeader, SidecarPaths,
+} from '../nginx/options';
 import { Route } from '../nginx/route';
 import { StaticFile } from '../nginx/static-file';
 
@@ -194,8 +181,6 @@ const CHECKSUM_ANNOTATION = 'nginx-sidecar/config-checksum';
 const VOLUME_NAMES = { config: 'nginx-config', overrides: 'nginx-overrides', state: 'nginx-state' };
 /** Kubernetes refuses a ConfigMap over 1 MiB; leave room for its metadata. */
 const CONFIG_MAP_BUDGET_BYTES = 1024 * 1024 - 16 * 1024;
-/** Room in the state volume beside the cache: temporary files and the pid file. */
-const STATE_HEADROOM = Size.mebibytes(64);
 const attached = new WeakSet<ApiObject>();
 
 /**
@@ -249,12 +234,19 @@ export class NginxSidecar extends Construct {
       data: overrideFiles.data,
       binaryData: overrideFiles.binaryData,
     });
+    // cdk8s drops empty strings from what it synthesizes; an empty file still needs its key
+    const emptyFiles = Object.keys(overrideFiles.data).filter((key) => overrideFiles.data[key] === '');
+    if (emptyFiles.length > 0) {
+      editManifest(ApiObject.of(this.overridesConfigMap), (manifest) => {
+        manifest.data = { ...manifest.data, ...Object.fromEntries(emptyFiles.map((key) => [key, ''])) };
+      });
+    }
 
     const checksum = crypto.createHash('sha256')
       .update(this.nginxConf)
       .update(JSON.stringify(overrideFiles))
       .digest('hex');
-    const container = this.containerManifest(props, plan);
+    const container = this.containerManifest(plan);
     const volumes = this.volumeManifests(plan, overrideFiles.items);
     editManifest(target.apiObject, (manifest) => {
       const template = target._podTemplateOf(manifest);
@@ -347,7 +339,7 @@ export class NginxSidecar extends Construct {
       .map((p: any) => p.name);
   }
 
-  private checkPod(spec: any, plan: NginxConfigPlan): void {
+  private checkPod(spec: any, plan: SidecarPlan): void {
     const path = this.target.apiObject.node.path;
     const containers: any[] = spec.containers ?? [];
     if (containers.some((c) => c.name === this.containerName)) {
@@ -373,7 +365,7 @@ export class NginxSidecar extends Construct {
     }
   }
 
-  private containerManifest(props: NginxSidecarProps, plan: NginxConfigPlan): any {
+  private containerManifest(plan: SidecarPlan): any {
     const probe = (failureThreshold: number) => ({
       httpGet: { path: plan.healthPath, port: PORT_NAME },
       periodSeconds: 10,
@@ -382,13 +374,13 @@ export class NginxSidecar extends Construct {
     });
     return {
       name: this.containerName,
-      image: props.image ?? 'docker.io/library/nginx:1.28.0',
+      image: plan.image,
       imagePullPolicy: 'IfNotPresent',
       args: ['-g', 'daemon off;', '-c', SidecarPaths.CONFIG_FILE],
       ports: [{ containerPort: plan.listenPort, name: PORT_NAME, protocol: 'TCP' }],
       readinessProbe: probe(3),
       livenessProbe: probe(6),
-      resources: resourcesManifest(props.resources),
+      resources: plan.resources,
       securityContext: {
         allowPrivilegeEscalation: false,
         capabilities: { drop: ['ALL'] },
@@ -407,8 +399,8 @@ export class NginxSidecar extends Construct {
     };
   }
 
-  private volumeManifests(plan: NginxConfigPlan, overrideItems: any[]): any[] {
-    const sizeLimitMib = plan.cache.maxSize.toMebibytes() + STATE_HEADROOM.toMebibytes();
+  private volumeManifests(plan: SidecarPlan, overrideItems: any[]): any[] {
+    const sizeLimitMib = plan.stateVolumeSizeLimit.toMebibytes();
     return [
       {
         name: VOLUME_NAMES.config,
@@ -428,121 +420,6 @@ export class NginxSidecar extends Construct {
       { name: VOLUME_NAMES.state, emptyDir: { sizeLimit: `${sizeLimitMib}Mi` } },
     ];
   }
-}
-
-/** Validates props and fills in defaults. */
-function planSidecar(props: NginxSidecarProps): NginxConfigPlan {
-  const upstreamPort = props.upstreamPort;
-  const listenPort = props.listenPort ?? 8080;
-  const compressorPort = props.compressorPort ?? listenPort + 1;
-  assertPort('upstreamPort', upstreamPort);
-  assertPort('listenPort', listenPort);
-  assertPort('compressorPort', compressorPort);
-  if (listenPort === upstreamPort) {
-    throw new Error(`'listenPort' must differ from 'upstreamPort', both are ${listenPort}`);
-  }
-  if (compressorPort === upstreamPort || compressorPort === listenPort) {
-    throw new Error(`'compressorPort' ${compressorPort} must differ from 'listenPort' and 'upstreamPort'`);
-  }
-
-  const healthPath = props.healthPath ?? '/nginx-health';
-  assertUrlPath('healthPath', healthPath, { allowTrailingSlash: false });
-  const workerProcesses = props.workerProcesses ?? 1;
-  assertIntegerInRange('workerProcesses', workerProcesses, 1, 64);
-  const workerConnections = props.workerConnections ?? 1024;
-  assertIntegerInRange('workerConnections', workerConnections, 16, 65536);
-
-  const timeouts = {
-    connect: props.timeouts?.connect ?? Duration.seconds(2),
-    read: props.timeouts?.read ?? Duration.seconds(60),
-    send: props.timeouts?.send ?? Duration.seconds(30),
-  };
-  assertPositiveDuration('timeouts.connect', timeouts.connect);
-  assertPositiveDuration('timeouts.read', timeouts.read);
-  assertPositiveDuration('timeouts.send', timeouts.send);
-
-  const cache = {
-    maxSize: props.cache?.maxSize ?? Size.mebibytes(256),
-    inactive: props.cache?.inactive ?? Duration.days(1),
-  };
-  assertSizeAtLeast('cache.maxSize', cache.maxSize, 1024);
-  if (cache.maxSize.toKibibytes() % 1024 !== 0) {
-    throw new Error(`'cache.maxSize' must be a whole number of MiB, got ${cache.maxSize.toKibibytes()} KiB`);
-  }
-  assertPositiveDuration('cache.inactive', cache.inactive, 1000);
-
-  const compression = {
-    level: props.compression?.level ?? 6,
-    minLength: props.compression?.minLength ?? Size.kibibytes(1),
-    types: props.compression?.types ?? DEFAULT_COMPRESSED_TYPES,
-  };
-  assertIntegerInRange('compression.level', compression.level, 1, 9);
-  assertSizeAtLeast('compression.minLength', compression.minLength, 0);
-  for (const type of compression.types) {
-    if (!/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(type)) {
-      throw new Error(`'compression.types' must hold MIME types such as text/css, got ${JSON.stringify(type)}`);
-    }
-  }
-
-  const clientMaxBodySize = props.clientMaxBodySize ?? Size.mebibytes(4);
-  assertSizeAtLeast('clientMaxBodySize', clientMaxBodySize, 1);
-  if (clientMaxBodySize.toKibibytes() > 1024 * 1024) {
-    throw new Error(`'clientMaxBodySize' must be at most 1 GiB, got ${clientMaxBodySize.toKibibytes()} KiB`);
-  }
-
-  const routes = props.routes ?? [];
-  assertUnique('routes', routes.map((r) => `${r.exact ? '= ' : ''}${r.path}`));
-  const overrides = props.overrides ?? [];
-  assertUnique('overrides', overrides.map((o) => o.urlPath));
-  for (const override of overrides) {
-    if (override.urlPath === healthPath) {
-      throw new Error(`'overrides' path ${JSON.stringify(override.urlPath)} clashes with 'healthPath'`);
-    }
-  }
-  const servedByNginx = new Set([healthPath, ...overrides.map((o) => o.urlPath)]);
-  for (const route of routes.filter((r) => r.exact && servedByNginx.has(r.path))) {
-    throw new Error(
-      `'routes' exact path ${JSON.stringify(route.path)} clashes with 'healthPath' or an override, `
-      + 'which nginx serves itself',
-    );
-  }
-
-  const responseHeaders = props.responseHeaders ?? [];
-  for (const header of responseHeaders) {
-    if (!/^[A-Za-z0-9!#%&'*+.^_`|~-]+$/.test(header.name)) {
-      throw new Error(`'responseHeaders' name must be an HTTP header name, got ${JSON.stringify(header.name)}`);
-    }
-    // `$` would expand nginx variables and nginx has no escape for it; control characters
-    // would split the header
-    if (!/^[\x20-\x7e]*$/.test(header.value) || header.value.includes('$')) {
-      throw new Error(
-        `'responseHeaders' value of ${header.name} must be printable ASCII without '$', `
-        + `got ${JSON.stringify(header.value)}`,
-      );
-    }
-  }
-
-  return {
-    listenPort,
-    compressorPort,
-    upstreamPort,
-    healthPath,
-    workerProcesses,
-    workerConnections,
-    timeouts,
-    cache,
-    compression,
-    clientMaxBodySize,
-    routes,
-    overrides: overrides.map((file) => ({ file, precompressed: shouldPrecompress(file, compression) })),
-    responseHeaders,
-  };
-}
-
-function shouldPrecompress(file: StaticFile, compression: Required<CompressionOptions>): boolean {
-  const type = file.contentType.split(';')[0].trim();
-  const compressible = type === 'text/html' || compression.types.includes(type);
-  return compressible && file.sizeBytes >= compression.minLength.toKibibytes() * 1024;
 }
 
 interface OverrideConfigMapData {
@@ -586,31 +463,6 @@ function overrideConfigMapData(overrides: PlannedOverride[]): OverrideConfigMapD
     );
   }
   return { data, binaryData, items };
-}
-
-function resourcesManifest(resources: kplus.ContainerResources | undefined): any {
-  if (!resources) {
-    return { limits: { memory: '128Mi' }, requests: { cpu: '50m', memory: '32Mi' } };
-  }
-  const limits: any = {};
-  const requests: any = {};
-  if (resources.cpu?.limit) limits.cpu = resources.cpu.limit.amount;
-  if (resources.cpu?.request) requests.cpu = resources.cpu.request.amount;
-  if (resources.memory?.limit) limits.memory = `${resources.memory.limit.toMebibytes()}Mi`;
-  if (resources.memory?.request) requests.memory = `${resources.memory.request.toMebibytes()}Mi`;
-  if (resources.ephemeralStorage?.limit) limits['ephemeral-storage'] = `${resources.ephemeralStorage.limit.toMebibytes()}Mi`;
-  if (resources.ephemeralStorage?.request) requests['ephemeral-storage'] = `${resources.ephemeralStorage.request.toMebibytes()}Mi`;
-  return { limits, requests };
-}
-
-function assertUnique(prop: string, values: string[]): void {
-  const seen = new Set<string>();
-  for (const value of values) {
-    if (seen.has(value)) {
-      throw new Error(`'${prop}' must not repeat a path, got ${JSON.stringify(value)} twice`);
-    }
-    seen.add(value);
-  }
 }
 
 function assertDnsLabel(prop: string, value: string): void {

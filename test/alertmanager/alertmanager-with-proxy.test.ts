@@ -159,7 +159,7 @@ describe('AlertmanagerWithProxy', () => {
   test('exposes the web flags Alertmanager has for load', () => {
     const { manifests } = alertmanager({ maxConcurrentGets: 64, webTimeout: Duration.seconds(30) });
 
-    expect(argsOf(manifests)).toEqual(expect.arrayContaining(['--web.get-concurrency=64', '--web.timeout=30000ms']));
+    expect(argsOf(manifests)).toEqual(expect.arrayContaining(['--web.get-concurrency=64', '--web.timeout=30s']));
   });
 
   test('an Ingress points at the public Service through nginx', () => {
@@ -189,7 +189,9 @@ describe('AlertmanagerWithProxy bad input', () => {
     [{ externalUrl: 'example.com/am' }, /'externalUrl' must be an absolute http\(s\) URL, got "example.com\/am"/],
     [{ routePrefix: 'am' }, /'routePrefix' must be an absolute URL path .* got "am"/],
     [{ maxConcurrentGets: 0 }, /'maxConcurrentGets' must be an integer between 1 and 100000, got 0/],
-    [{ apiMicroCache: Duration.minutes(5) }, /'validFor' of micro-cached route '\/api\/v2\/' must be at most 60 seconds/],
+    [{ apiMicroCache: Duration.minutes(5) }, /'apiMicroCache' must be a whole number of seconds from 1000 ms to 60000 ms, got 300000 ms/],
+    [{ retention: Duration.seconds(10) }, /'retention' must be a whole number of seconds from 60000 ms/],
+    [{ ingress: { host: 'am example.com' } }, /'ingress.host' must be a DNS-1123 subdomain .* got "am example.com"/],
     [{ ingress: { tlsSecretName: 'tls' } }, /'ingress.tlsSecretName' "tls" needs 'ingress.host'/],
   ])('fails when props are %p', (props, message) => {
     expect(() => alertmanager(props as AlertmanagerWithProxyProps)).toThrow(message);
@@ -219,4 +221,9 @@ describeWithNginx('AlertmanagerWithProxy under real nginx -t', () => {
   ])('accepts the config: %s', (_, props) => {
     expectNginxAccepts(alertmanager(props as AlertmanagerWithProxyProps).manifests);
   });
+});
+
+test('a refused proxy option is named under proxy', () => {
+  expect(() => alertmanager({ proxy: { image: '' } })).toThrow(/'proxy.image' must be an image reference/);
+  expect(() => alertmanager({ proxy: { cache: { maxSize: Size.kibibytes(10) } } })).toThrow(/'proxy.cache.maxSize' must be/);
 });

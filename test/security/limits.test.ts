@@ -90,14 +90,14 @@ describe('limits that protect the node', () => {
 
   test('fails when clientMaxBodySize is above 1 GiB', () => {
     expect(() => build({ clientMaxBodySize: Size.kibibytes(1024 * 1024 + 1) }))
-      .toThrow(/'clientMaxBodySize' must be at most 1 GiB, got 1048577 KiB/);
+      .toThrow(/'clientMaxBodySize' must be a whole number of KiB from 1 to 1048576 KiB, got 1048577 KiB/);
   });
 
   test('fails when cache.maxSize is below 1 MiB or not whole MiB', () => {
     expect(() => build({ cache: { maxSize: Size.kibibytes(512) } }))
       .toThrow(/'cache.maxSize'.*512/);
     expect(() => build({ cache: { maxSize: Size.kibibytes(1536) } }))
-      .toThrow(/'cache.maxSize' must be a whole number of MiB, got 1536 KiB/);
+      .toThrow(/'cache.maxSize' must be a whole number of MiB from 1 to 1048576 MiB, got 1536 KiB/);
   });
 
   test('fails when workers are unbounded', () => {

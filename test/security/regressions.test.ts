@@ -30,14 +30,14 @@ describe('NginxSidecar regressions found by fuzzing', () => {
   test('resources memory that is not a whole number of MiB is refused naming \'resources\'', () => {
     // today: cdk8s's own "'1 kibibytes' cannot be converted into a whole number of mebibytes."
     expect(() => sidecar({ resources: { memory: { limit: Size.kibibytes(1) } } }))
-      .toThrow(/'resources'.*1/);
+      .toThrow(/'resources\.memory\.limit'.*1 KiB/);
   });
 
   test('a memory request above the memory limit is refused naming \'resources\'', () => {
     // today: accepted; the apiserver refuses the pod template
     expect(() => sidecar({
       resources: { memory: { request: Size.mebibytes(256), limit: Size.mebibytes(128) } },
-    })).toThrow(/'resources'.*256/);
+    })).toThrow(/'resources\.memory\.request' 256Mi/);
   });
 
   test('a duration that is not a whole number of milliseconds is refused naming its prop', () => {

@@ -370,8 +370,9 @@ describe('bad input', () => {
   }
 
   test.each([
-    [{ listenPort: 0 }, /'listenPort' must be an integer between 1 and 65535, got 0/],
-    [{ listenPort: 70000 }, /'listenPort' must be an integer between 1 and 65535, got 70000/],
+    [{ listenPort: 80 }, /'listenPort' must be an integer between 1024 and 65535 \(nginx runs without root.*got 80/],
+    [{ listenPort: 70000 }, /'listenPort' must be an integer between 1024 and 65535 .*got 70000/],
+    [{ compressorPort: 1023 }, /'compressorPort' must be an integer between 1024 and 65535 .*got 1023/],
     [{ upstreamPort: 1.5 }, /'upstreamPort' must be an integer between 1 and 65535, got 1.5/],
     [{ listenPort: 9093 }, /'listenPort' must differ from 'upstreamPort', both are 9093/],
     [{ compressorPort: 8080 }, /'compressorPort' 8080 must differ/],
@@ -379,7 +380,14 @@ describe('bad input', () => {
     [{ workerProcesses: 0 }, /'workerProcesses' must be an integer between 1 and 64, got 0/],
     [{ compression: { level: 10 } }, /'compression.level' must be an integer between 1 and 9, got 10/],
     [{ compression: { types: ['text/css; evil'] } }, /'compression.types' must hold MIME types .* got "text\/css; evil"/],
-    [{ cache: { maxSize: Size.kibibytes(100) } }, /'cache.maxSize' must be a whole number of KiB of at least 1024, got 100 KiB/],
+    [{ cache: { maxSize: Size.kibibytes(100) } }, /'cache.maxSize' must be a whole number of MiB from 1 to 1048576 MiB, got 100 KiB/],
+    [{ cache: { maxSize: Size.gibibytes(1), volumeSizeLimit: Size.gibibytes(1) } },
+      /'cache.maxSize' of 1024 MiB does not fit 'cache.volumeSizeLimit' of 1024 MiB with 64 MiB left/],
+    [{ timeouts: { read: Duration.days(2) } }, /'timeouts.read' must be a whole number of milliseconds from 1 ms to 86400000 ms, got 172800000 ms/],
+    [{ compression: { types: [] } }, /'compression.types' must hold at least one MIME type, got \[\]/],
+    [{ image: 'nginx:1.28 ' }, /'image' must be an image reference .*got "nginx:1.28 "/],
+    [{ resources: { cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.millis(100) } } },
+      /'resources.cpu.request' 500m must not exceed 'resources.cpu.limit' 100m/],
     [{ responseHeaders: [{ name: 'X-A', value: 'a$b' }] }, /'responseHeaders' value of X-A must be printable ASCII without '\$', got "a\$b"/],
     [{ responseHeaders: [{ name: 'X A', value: 'a' }] }, /'responseHeaders' name must be an HTTP header name, got "X A"/],
     [{ routes: [Route.cached('/a/'), Route.cached('/a/')] }, /'routes' must not repeat a path, got "\/a\/" twice/],
@@ -388,7 +396,7 @@ describe('bad input', () => {
     [{ routes: [Route.cached('/x.js', { exact: true })], overrides: [StaticFile.fromString('/x.js', '')] },
       /'routes' exact path "\/x.js" clashes with 'healthPath' or an override/],
     [{ containerName: 'Nginx' }, /'containerName' must be a DNS-1123 label .* got "Nginx"/],
-  ].map(([props, message]) => [/'([^']+)'/.exec(String(message))![1], props, message] as const))(
+  ].map(([props, message]) => [/'([^']+)'/.exec(String(message))![1], props, message as RegExp] as const))(
     'fails when %s is bad, naming it and the value', (_, props, message) => {
       expect(() => attach(props as any)).toThrow(message);
     });

@@ -6,13 +6,12 @@ import {
   waitForPort,
 } from './processes';
 
+export { cleanUp, describeWith, freePort, isCi, testWith, toolPath } from './processes';
+export type { RunningProcess, Tool } from './processes';
 export {
-  cleanUp, describeWith, freePort, isCi, RunningProcess, testWith, Tool, toolPath,
-} from './processes';
-export {
-  AlertmanagerOptions, describeWithAlertmanager, RunningAlertmanager, STAND_IN_UI,
-  startAlertmanager, testWithAlertmanager, writeStandInUi,
+  describeWithAlertmanager, STAND_IN_UI, startAlertmanager, testWithAlertmanager, writeStandInUi,
 } from './alertmanager';
+export type { AlertmanagerOptions, RunningAlertmanager } from './alertmanager';
 
 /**
  * One container's view of its pod, laid out on this machine so the real nginx can run its config.

@@ -72,7 +72,8 @@ export function expectProperRefusal(error: unknown, given: Map<string, unknown[]
     throw new Error(`threw a non-Error: ${String(error)}`);
   }
   const message = error.message;
-  const named = [...given.keys()].filter((prop) => message.includes(`'${prop}'`));
+  // a nested prop counts for its parent: 'resources.memory.limit' names 'resources'
+  const named = [...given.keys()].filter((prop) => message.includes(`'${prop}'`) || message.includes(`'${prop}.`));
   if (named.length === 0) {
     throw new Error(`refusal names no prop in quotes (props given: ${[...given.keys()].join(', ')}): ${message}`);
   }
@@ -85,6 +86,9 @@ export function expectProperRefusal(error: unknown, given: Map<string, unknown[]
 
 /** Whether `message` shows `value` in one of the forms a person would recognize. */
 export function showsValue(message: string, value: unknown): boolean {
+  if (Array.isArray(value) && value.length === 0) {
+    return message.includes('[]');
+  }
   if (typeof value === 'string' && value !== '' && value.length < 3) {
     // a short value counts where it stands alone, as in `"= /"` or `got 0`
     const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -132,7 +136,10 @@ export function addGiven(given: Map<string, unknown[]>, prop: string, value: unk
   const list = given.get(prop) ?? [];
   given.set(prop, list);
   const visit = (v: unknown) => {
-    if (Array.isArray(v)) {
+    if (Array.isArray(v) && v.length === 0) {
+      // an empty list is a value of its own, shown as []
+      list.push(v);
+    } else if (Array.isArray(v)) {
       v.forEach(visit);
     } else if (v && typeof v === 'object' && !('unit' in v && 'amount' in v)) {
       Object.values(v).forEach(visit);
