@@ -9,7 +9,7 @@ import {
 } from '../nginx/_validate';
 import { Route } from '../nginx/route';
 import { StaticFile } from '../nginx/static-file';
-import { editManifest } from '../sidecar/_manifest';
+import { editManifest, sortKeys, sortOwnKeys } from '../sidecar/_manifest';
 import { checkImage, checkResources } from '../sidecar/_plan';
 import { NginxSidecar, NginxSidecarOptions } from '../sidecar/nginx-sidecar';
 import { SidecarTarget } from '../sidecar/sidecar-target';
@@ -323,15 +323,15 @@ export class AlertmanagerWithProxy extends Construct {
       const podSpec = manifest.spec.template.spec;
       // restricted Pod Security wants seccomp and no capabilities; cdk8s-plus-27 has no field
       // for the first and no ALL for the second
-      podSpec.securityContext = { ...podSpec.securityContext, seccompProfile: { type: 'RuntimeDefault' } };
+      podSpec.securityContext = sortOwnKeys({ ...podSpec.securityContext, seccompProfile: { type: 'RuntimeDefault' } });
       const alertmanager = podSpec.containers.find((c: any) => c.name === 'alertmanager');
-      alertmanager.securityContext = { ...alertmanager.securityContext, capabilities: { drop: ['ALL'] } };
+      alertmanager.securityContext = sortOwnKeys({ ...alertmanager.securityContext, capabilities: { drop: ['ALL'] } });
       if (storage.isPersistent) {
         addVolumeClaimTemplate(manifest, storage);
       }
     });
     editManifest(ApiObject.of(this.headlessService), (manifest) => {
-      manifest.spec.publishNotReadyAddresses = true;
+      manifest.spec = sortOwnKeys({ ...manifest.spec, publishNotReadyAddresses: true });
     });
 
     this.service = new kplus.Service(this, 'service', {
@@ -430,16 +430,17 @@ function alertmanagerRoutes(minor: number, apiMicroCache: Duration | undefined):
 }
 
 function addVolumeClaimTemplate(manifest: any, storage: AlertmanagerStorage): void {
-  manifest.spec.volumeClaimTemplates = [{
+  const claim = {
     metadata: { name: STORAGE_VOLUME },
     spec: {
       accessModes: ['ReadWriteOnce'],
       resources: { requests: { storage: `${storage.size.toMebibytes()}Mi` } },
       ...(storage.storageClassName ? { storageClassName: storage.storageClassName } : {}),
     },
-  }];
+  };
+  manifest.spec = sortOwnKeys({ ...manifest.spec, volumeClaimTemplates: [sortKeys(claim)] });
   const container = manifest.spec.template.spec.containers.find((c: any) => c.name === 'alertmanager');
-  container.volumeMounts = [...(container.volumeMounts ?? []), { name: STORAGE_VOLUME, mountPath: DATA_DIR }];
+  container.volumeMounts = [...(container.volumeMounts ?? []), { mountPath: DATA_DIR, name: STORAGE_VOLUME }];
 }
 
 /**

@@ -29,27 +29,37 @@ export class NginxDirective {
   /** Directives inside the block; undefined for a simple directive. */
   public readonly children?: NginxDirective[];
 
+  /** The name and arguments as rendered, quoted once when the directive is made. */
+  private readonly words: string;
+
+  private readonly renderedAt = new Map<number, string>();
+
   private constructor(name: string, args: string[], children: NginxDirective[] | undefined) {
-    assertRenderable('nginx directive name', name);
+    const words = [renderWord('nginx directive name', name)];
     for (const arg of args) {
-      assertRenderable(`nginx argument of '${name}'`, arg);
+      words.push(renderWord(`nginx argument of '${name}'`, arg));
     }
     this.name = name;
     this.args = [...args];
     this.children = children ? [...children] : undefined;
+    this.words = words.join(' ');
   }
 
   /**
    * Renders this directive (and its children) at the given depth, 4 spaces per level.
    */
   public render(depth: number = 0): string {
-    const indent = '    '.repeat(depth);
-    const head = [this.name, ...this.args].map(quoteArgument).join(' ');
-    if (!this.children) {
-      return `${indent}${head};\n`;
+    // a directive never changes, and shared ones (the types map) render at the same depth
+    const cached = this.renderedAt.get(depth);
+    if (cached !== undefined) {
+      return cached;
     }
-    const body = this.children.map((child) => child.render(depth + 1)).join('');
-    return `${indent}${head} {\n${body}${indent}}\n`;
+    const indent = '    '.repeat(depth);
+    const text = this.children
+      ? `${indent}${this.words} {\n${this.children.map((child) => child.render(depth + 1)).join('')}${indent}}\n`
+      : `${indent}${this.words};\n`;
+    this.renderedAt.set(depth, text);
+    return text;
   }
 }
 
@@ -108,7 +118,14 @@ export function quoteArgument(value: string): string {
  */
 const MAX_RENDERED_WORD_BYTES = 4094;
 
-function assertRenderable(what: string, value: string): void {
+/** Words made only of these need no quoting and no other check: most of any config. */
+const PLAIN_WORD = /^[A-Za-z0-9_./:=*~^+,@%$-]{1,256}$/;
+
+/** Checks that `value` can be one nginx word and returns it quoted as needed. */
+function renderWord(what: string, value: string): string {
+  if (PLAIN_WORD.test(value)) {
+    return value;
+  }
   if (/[\r\n\0]/.test(value)) {
     throw new Error(`${what} must not contain a line break or NUL, got ${JSON.stringify(value)}`);
   }
@@ -120,11 +137,13 @@ function assertRenderable(what: string, value: string): void {
   if (/\$\{(?![A-Za-z_][A-Za-z0-9_]*\})/.test(value)) {
     throw new Error(`${what} has an unclosed '\${', got ${JSON.stringify(value)}`);
   }
-  const renderedBytes = Buffer.byteLength(quoteArgument(value), 'utf8');
+  const word = quoteArgument(value);
+  const renderedBytes = Buffer.byteLength(word, 'utf8');
   if (renderedBytes > MAX_RENDERED_WORD_BYTES) {
     throw new Error(
       `${what} must render to at most ${MAX_RENDERED_WORD_BYTES} bytes, got ${renderedBytes}`
       + ` for ${JSON.stringify(value.slice(0, 40))}...`,
     );
   }
+  return word;
 }

@@ -53,6 +53,47 @@ const UPSTREAM_FAILED = '$sidecar_upstream_failed';
 const simple = NginxDirective.simple;
 const block = NginxDirective.block;
 
+/*
+ * Directives that never change are built once and shared by every sidecar's config.
+ */
+
+// an explicit types map keeps the config independent of the image's /etc/nginx/mime.types
+const MIME_TYPES = block('types', [], [
+  simple('text/html', 'html', 'htm'),
+  simple('text/css', 'css'),
+  simple('application/javascript', 'js', 'mjs'),
+  simple('application/json', 'json', 'map'),
+  simple('text/plain', 'txt'),
+  simple('image/svg+xml', 'svg'),
+  simple('image/png', 'png'),
+  simple('image/jpeg', 'jpg', 'jpeg'),
+  simple('image/gif', 'gif'),
+  simple('image/x-icon', 'ico'),
+  simple('font/woff2', 'woff2'),
+]);
+
+const VARIABLE_MAPS = [
+  // one cache entry per encoding, whatever the exact Accept-Encoding text of the client
+  block('map', ['$http_accept_encoding', GZIP_VARIANT], [
+    simple('default', ''),
+    simple('~*gzip', 'gzip'),
+  ]),
+  // a 5xx answer is never stored, whatever headers the app sent with it
+  block('map', ['$upstream_status', UPSTREAM_FAILED], [
+    simple('default', '0'),
+    simple('~^5', '1'),
+  ]),
+];
+
+const FORWARDED_HEADERS = [
+  simple('proxy_set_header', 'Connection', ''),
+  simple('proxy_set_header', 'Host', '$http_host'),
+  simple('proxy_set_header', 'X-Real-IP', '$remote_addr'),
+  simple('proxy_set_header', 'X-Forwarded-For', '$proxy_add_x_forwarded_for'),
+  simple('proxy_set_header', 'X-Forwarded-Proto', '$scheme'),
+];
+
+
 /**
  * Renders nginx.conf for the sidecar.
  *
@@ -61,8 +102,22 @@ const block = NginxDirective.block;
  * and one plain copy of each answer, and gzip runs once per entry instead of once per request.
  */
 export function renderNginxConfig(plan: NginxConfigPlan): string {
-  return buildNginxConfig(plan).render();
+  // charts often hold many sidecars with the same props: render each distinct plan once
+  const key = JSON.stringify(plan, (_, value) => (value instanceof StaticFile
+    ? { urlPath: value.urlPath, contentType: value.contentType, browserCacheFor: value.browserCacheFor }
+    : value));
+  let text = renderedConfigs.get(key);
+  if (text === undefined) {
+    text = buildNginxConfig(plan).render();
+    if (renderedConfigs.size >= 256) {
+      renderedConfigs.clear();
+    }
+    renderedConfigs.set(key, text);
+  }
+  return text;
 }
+
+const renderedConfigs = new Map<string, string>();
 
 /** The directive tree of nginx.conf, for tests that compare it with what nginx parses. */
 export function buildNginxConfig(plan: NginxConfigPlan): NginxConfigFile {
@@ -76,7 +131,7 @@ export function buildNginxConfig(plan: NginxConfigPlan): NginxConfigFile {
       ...httpBasics(plan),
       ...compression(plan.compression),
       ...proxyDefaults(plan),
-      ...variables(),
+      ...VARIABLE_MAPS,
       block('upstream', [APP_UPSTREAM], [
         simple('server', `127.0.0.1:${plan.upstreamPort}`),
         simple('keepalive', '32'),
@@ -94,20 +149,7 @@ export function buildNginxConfig(plan: NginxConfigPlan): NginxConfigFile {
 function httpBasics(plan: NginxConfigPlan): NginxDirective[] {
   const state = SidecarPaths.STATE_DIR;
   return [
-    // an explicit types map keeps the config independent of the image's /etc/nginx/mime.types
-    block('types', [], [
-      simple('text/html', 'html', 'htm'),
-      simple('text/css', 'css'),
-      simple('application/javascript', 'js', 'mjs'),
-      simple('application/json', 'json', 'map'),
-      simple('text/plain', 'txt'),
-      simple('image/svg+xml', 'svg'),
-      simple('image/png', 'png'),
-      simple('image/jpeg', 'jpg', 'jpeg'),
-      simple('image/gif', 'gif'),
-      simple('image/x-icon', 'ico'),
-      simple('font/woff2', 'woff2'),
-    ]),
+    MIME_TYPES,
     simple('default_type', 'application/octet-stream'),
     simple('server_tokens', 'off'),
     simple('sendfile', 'on'),
@@ -160,31 +202,6 @@ function proxyDefaults(plan: NginxConfigPlan): NginxDirective[] {
     simple('proxy_cache_key', `$scheme$http_host$request_uri${GZIP_VARIANT}`),
     simple('proxy_cache_methods', 'GET', 'HEAD'),
     simple('proxy_no_cache', UPSTREAM_FAILED),
-  ];
-}
-
-function variables(): NginxDirective[] {
-  return [
-    // one cache entry per encoding, whatever the exact Accept-Encoding text of the client
-    block('map', ['$http_accept_encoding', GZIP_VARIANT], [
-      simple('default', ''),
-      simple('~*gzip', 'gzip'),
-    ]),
-    // a 5xx answer is never stored, whatever headers the app sent with it
-    block('map', ['$upstream_status', UPSTREAM_FAILED], [
-      simple('default', '0'),
-      simple('~^5', '1'),
-    ]),
-  ];
-}
-
-function forwardedHeaders(): NginxDirective[] {
-  return [
-    simple('proxy_set_header', 'Connection', ''),
-    simple('proxy_set_header', 'Host', '$http_host'),
-    simple('proxy_set_header', 'X-Real-IP', '$remote_addr'),
-    simple('proxy_set_header', 'X-Forwarded-For', '$proxy_add_x_forwarded_for'),
-    simple('proxy_set_header', 'X-Forwarded-Proto', '$scheme'),
   ];
 }
 
@@ -250,14 +267,14 @@ function routeBody(route: Route): NginxDirective[] {
     case CacheBehavior.APP_HEADERS:
       return [
         simple('proxy_pass', `http://${APP_UPSTREAM}`),
-        ...forwardedHeaders(),
+        ...FORWARDED_HEADERS,
         simple('proxy_set_header', 'Accept-Encoding', ''),
         simple('proxy_cache', CACHE_ZONE),
       ];
     case CacheBehavior.NONE:
       return [
         simple('proxy_pass', `http://${APP_UPSTREAM}`),
-        ...forwardedHeaders(),
+        ...FORWARDED_HEADERS,
         simple('proxy_set_header', 'Accept-Encoding', ''),
         simple('proxy_cache', 'off'),
       ];
@@ -272,7 +289,7 @@ function storedRoute(route: Route): NginxDirective[] {
   }
   return [
     simple('proxy_pass', `http://${COMPRESSOR_UPSTREAM}`),
-    ...forwardedHeaders(),
+    ...FORWARDED_HEADERS,
     simple('proxy_set_header', 'Accept-Encoding', GZIP_VARIANT),
     simple('proxy_cache', CACHE_ZONE),
     simple('proxy_cache_valid', '200', nginxTime(route.validFor!)),

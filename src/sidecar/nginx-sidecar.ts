@@ -3,7 +3,7 @@ import * as zlib from 'zlib';
 import { ApiObject, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
-import { editManifest } from './_manifest';
+import { editManifest, sortKeys, sortOwnKeys } from './_manifest';
 import { planSidecar, SidecarPlan } from './_plan';
 import { SidecarTarget } from './sidecar-target';
 import { PlannedOverride, renderNginxConfig } from '../nginx/nginx-config';
@@ -205,8 +205,8 @@ export class NginxSidecar extends Construct {
   /** The ConfigMap holding nginx.conf. */
   public readonly configMap: kplus.ConfigMap;
 
-  /** The ConfigMap holding the override files. */
-  public readonly overridesConfigMap: kplus.ConfigMap;
+  /** The ConfigMap holding the override files; there is none without overrides. */
+  public readonly overridesConfigMap?: kplus.ConfigMap;
 
   private readonly target: SidecarTarget;
   private readonly containerName: string;
@@ -230,30 +230,27 @@ export class NginxSidecar extends Construct {
 
     const overrideFiles = overrideConfigMapData(plan.overrides);
     this.configMap = new kplus.ConfigMap(this, 'config', { data: { 'nginx.conf': this.nginxConf } });
-    this.overridesConfigMap = new kplus.ConfigMap(this, 'overrides', {
-      data: overrideFiles.data,
-      binaryData: overrideFiles.binaryData,
-    });
-    // cdk8s drops empty strings from what it synthesizes; an empty file still needs its key
-    const emptyFiles = Object.keys(overrideFiles.data).filter((key) => overrideFiles.data[key] === '');
-    if (emptyFiles.length > 0) {
-      editManifest(ApiObject.of(this.overridesConfigMap), (manifest) => {
-        manifest.data = { ...manifest.data, ...Object.fromEntries(emptyFiles.map((key) => [key, ''])) };
-      });
+    if (overrideFiles.items.length > 0) {
+      this.overridesConfigMap = this.createOverridesConfigMap(overrideFiles);
     }
 
     const checksum = crypto.createHash('sha256')
       .update(this.nginxConf)
       .update(JSON.stringify(overrideFiles))
       .digest('hex');
-    const container = this.containerManifest(plan);
-    const volumes = this.volumeManifests(plan, overrideFiles.items);
+    // built and sorted once; every synthesis appends the same objects
+    const container = sortKeys(this.containerManifest(plan));
+    const volumes = sortKeys(this.volumeManifests(plan, overrideFiles.items));
     editManifest(target.apiObject, (manifest) => {
       const template = target._podTemplateOf(manifest);
       this.checkPod(template.spec, plan);
-      template.metadata.annotations = { ...template.metadata.annotations, [CHECKSUM_ANNOTATION]: checksum };
-      template.spec.containers = [...(template.spec.containers ?? []), container];
-      template.spec.volumes = [...(template.spec.volumes ?? []), ...volumes];
+      const annotations = { ...template.metadata.annotations, [CHECKSUM_ANNOTATION]: checksum };
+      template.metadata = sortOwnKeys({ ...template.metadata, annotations: sortOwnKeys(annotations) });
+      template.spec = sortOwnKeys({
+        ...template.spec,
+        containers: [...(template.spec.containers ?? []), container],
+        volumes: [...(template.spec.volumes ?? []), ...volumes],
+      });
     });
   }
 
@@ -281,15 +278,25 @@ export class NginxSidecar extends Construct {
           + `(its ports: ${JSON.stringify(ports)})`,
         );
       }
-      for (const port of matches) {
-        port.port = this.listenPort;
-        port.name = PORT_NAME;
-        port.targetPort = PORT_NAME;
-      }
+      manifest.spec.ports = ports.map((port) => (matches.includes(port)
+        ? sortOwnKeys({ ...port, port: this.listenPort, name: PORT_NAME, targetPort: PORT_NAME })
+        : port));
     });
     for (const ingress of options.ingresses ?? []) {
       this.retargetIngress(ingress, serviceObject.name, () => this.appPortsOf(before().spec?.ports ?? []));
     }
+  }
+
+  private createOverridesConfigMap(files: OverrideConfigMapData): kplus.ConfigMap {
+    const configMap = new kplus.ConfigMap(this, 'overrides', { data: files.data, binaryData: files.binaryData });
+    // cdk8s drops empty strings from what it synthesizes; an empty file still needs its key
+    const emptyFiles = Object.keys(files.data).filter((key) => files.data[key] === '');
+    if (emptyFiles.length > 0) {
+      editManifest(ApiObject.of(configMap), (manifest) => {
+        manifest.data = sortOwnKeys({ ...manifest.data, ...Object.fromEntries(emptyFiles.map((key) => [key, ''])) });
+      });
+    }
+    return configMap;
   }
 
   private retargetIngress(ingress: IConstruct, serviceName: string, originalPorts: () => any[]): void {
@@ -393,7 +400,9 @@ export class NginxSidecar extends Construct {
       },
       volumeMounts: [
         { name: VOLUME_NAMES.config, mountPath: SidecarPaths.CONFIG_DIR, readOnly: true },
-        { name: VOLUME_NAMES.overrides, mountPath: SidecarPaths.OVERRIDES_DIR, readOnly: true },
+        ...(this.overridesConfigMap
+          ? [{ name: VOLUME_NAMES.overrides, mountPath: SidecarPaths.OVERRIDES_DIR, readOnly: true }]
+          : []),
         { name: VOLUME_NAMES.state, mountPath: SidecarPaths.STATE_DIR },
       ],
     };
@@ -409,14 +418,12 @@ export class NginxSidecar extends Construct {
           items: [{ key: 'nginx.conf', path: 'nginx.conf', mode: 0o444 }],
         },
       },
-      {
-        name: VOLUME_NAMES.overrides,
-        configMap: {
-          name: this.overridesConfigMap.name,
-          defaultMode: 0o444,
-          ...(overrideItems.length > 0 ? { items: overrideItems } : {}),
-        },
-      },
+      ...(this.overridesConfigMap
+        ? [{
+          name: VOLUME_NAMES.overrides,
+          configMap: { name: this.overridesConfigMap.name, defaultMode: 0o444, items: overrideItems },
+        }]
+        : []),
       { name: VOLUME_NAMES.state, emptyDir: { sizeLimit: `${sizeLimitMib}Mi` } },
     ];
   }

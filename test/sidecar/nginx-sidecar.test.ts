@@ -258,8 +258,9 @@ describe('SidecarTarget', () => {
     const manifests = synth(chart);
     const synthesized = onlyOfKind(manifests, kind);
     expect(podSpecOf(synthesized).containers.map((c: any) => c.name)).toEqual(['app', 'nginx']);
-    expect(podSpecOf(synthesized).volumes.map((v: any) => v.name))
-      .toEqual(['nginx-config', 'nginx-overrides', 'nginx-state']);
+    // no overrides, so no overrides ConfigMap or volume
+    expect(podSpecOf(synthesized).volumes.map((v: any) => v.name)).toEqual(['nginx-config', 'nginx-state']);
+    expect(byKind(manifests, 'ConfigMap')).toHaveLength(1);
   });
 
   test('attaches to a raw KubeDeployment, keeping its IntOrString and Quantity values', () => {

@@ -60,7 +60,7 @@ describe('the recipe, rebuilt', () => {
 
   test('step 2: an overrides ConfigMap holding the patched script.js, served by nginx', () => {
     const { manifests, proxy } = recipe();
-    const overrides = configMapNamed(manifests, proxy.overridesConfigMap.name);
+    const overrides = configMapNamed(manifests, proxy.overridesConfigMap!.name);
 
     expect(overrides.data['0-script.js']).toBe(PATCHED_SCRIPT);
     expect(Object.keys(overrides.binaryData)).toEqual(['0-script.js.gz']);
