@@ -3,8 +3,11 @@
  * throughput and latency with wrk, bytes per answer, nginx memory, micro-cache staleness,
  * and synthesis time. Prints the tables and rewrites docs/benchmarks.md with this run.
  *
- *   npm run bench                               # the full run, about 12 minutes
+ *   npm run bench                               # the full run, about 13 minutes
  *   BENCH_SECONDS=1 BENCH_ROUNDS=1 BENCH_OUT=/tmp/b.md npm run bench   # a quick look
+ *   BENCH_RENDER=/tmp/bench-results-….json npm run bench   # the report again from a run's raw numbers
+ *
+ * Also BENCH_SYNTH_SIZES (100,1000,2000) and BENCH_SYNTH_ROUNDS (5).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -312,6 +315,13 @@ function log(line: string): void {
 }
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_RENDER) {
+    const saved: BenchResults = JSON.parse(fs.readFileSync(process.env.BENCH_RENDER, 'utf-8'));
+    const report = renderReport({ ...saved, settings: { ...saved.settings, out: SETTINGS.out } }, ALERT_COUNT);
+    process.stdout.write(report);
+    fs.writeFileSync(SETTINGS.out, report);
+    return;
+  }
   const started = Date.now();
   const env = environment();
   log(`synthesis: ${SETTINGS.synthSizes.join(', ')} workloads, ${SETTINGS.synthRounds} rounds`);
@@ -344,6 +354,10 @@ async function main(): Promise<void> {
     alertsJsonBytes: servers.alertsJson.length,
     totalSeconds: (Date.now() - started) / 1000,
   };
+  // the raw numbers, every round of every case, for a closer look than the report gives
+  const raw = path.join(os.tmpdir(), `bench-results-${Date.now()}.json`);
+  fs.writeFileSync(raw, JSON.stringify(results, null, 1));
+  log(`raw results in ${raw}`);
   const report = renderReport(results, ALERT_COUNT);
   process.stdout.write(report);
   fs.mkdirSync(path.dirname(SETTINGS.out), { recursive: true });

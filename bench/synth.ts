@@ -16,14 +16,18 @@ export interface SynthTiming {
   readonly sidecar: boolean;
   readonly output: SynthOutput;
   readonly ms: number;
+  /** Bytes of YAML written, or of the objects as JSON; measured after the clock stopped. */
+  readonly bytes: number;
+  /** Kubernetes objects synthesized. */
+  readonly objects: number;
 }
 
 /**
  * Builds `workloads` cdk8s-plus Deployments in one chart, each with an nginx sidecar when asked,
  * and synthesizes them: to YAML text as `cdk8s synth` writes it, or to objects as
- * `Testing.synth` returns them. Returns the wall time of both steps.
+ * `Testing.synth` returns them. Returns the wall time of both steps and the output's size.
  */
-export function timeSynth(workloads: number, sidecar: boolean, output: SynthOutput): number {
+export function timeSynth(workloads: number, sidecar: boolean, output: SynthOutput): Omit<SynthTiming, 'workloads' | 'sidecar' | 'output'> {
   const started = process.hrtime.bigint();
   const app = new App({ outdir: '/nonexistent-bench-outdir' });
   const chart = new Chart(app, 'bench');
@@ -44,16 +48,14 @@ export function timeSynth(workloads: number, sidecar: boolean, output: SynthOutp
       });
     }
   }
-  let size: number;
-  if (output === 'yaml') {
-    size = app.synthYaml().length;
-  } else {
-    size = Testing.synth(chart).length;
-  }
-  if (size === 0) {
+  const result = output === 'yaml' ? app.synthYaml() : Testing.synth(chart);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const bytes = typeof result === 'string' ? Buffer.byteLength(result) : Buffer.byteLength(JSON.stringify(result));
+  const objects = typeof result === 'string' ? result.split(/^---$/m).length : result.length;
+  if (bytes === 0) {
     throw new Error('synthesized nothing');
   }
-  return Number(process.hrtime.bigint() - started) / 1e6;
+  return { ms, bytes, objects };
 }
 
 /**
@@ -71,7 +73,7 @@ export function synthRounds(sizes: number[], rounds: number, output: SynthOutput
       const order = round % 2 === 0 ? [false, true] : [true, false];
       for (const sidecar of order) {
         collectGarbage();
-        timings.push({ workloads, sidecar, output, ms: timeSynth(workloads, sidecar, output) });
+        timings.push({ workloads, sidecar, output, ...timeSynth(workloads, sidecar, output) });
       }
     }
   }
