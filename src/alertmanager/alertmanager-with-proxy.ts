@@ -120,8 +120,9 @@ export interface AlertmanagerWithProxyProps {
 
   /**
    * Reuse GET answers of `/api/v2/` for this long (whole seconds, 1 to 60), so bursts of UI
-   * polling reach Alertmanager once. An answer is then at most this plus one round trip old:
-   * a new alert or silence may be missing from lists for that long.
+   * polling reach Alertmanager once. nginx counts validity in whole seconds, so an answer is
+   * then at most this plus one second plus one round trip old: a new alert or silence may be
+   * missing from lists for that long.
    *
    * @default - API answers are never cached
    */

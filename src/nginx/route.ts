@@ -12,8 +12,9 @@ export enum CacheBehavior {
   STATIC = 'STATIC',
 
   /**
-   * Cached for a second or so, so a burst of identical GETs reaches the app once. Answers are at
-   * most `validFor` plus one upstream round trip old.
+   * Cached for a second or so, so a burst of identical GETs reaches the app once. nginx counts
+   * validity in whole seconds, so an answer is at most `validFor` plus one second plus one
+   * upstream round trip old.
    */
   MICRO = 'MICRO',
 
@@ -69,8 +70,9 @@ export interface StaticRouteOptions extends RouteOptions {
  */
 export interface MicroCachedRouteOptions extends RouteOptions {
   /**
-   * How long an answer is reused, in whole seconds from 1 to 60. This plus one upstream round
-   * trip is the oldest an answer can be.
+   * How long an answer is reused, in whole seconds from 1 to 60. nginx counts it from the whole
+   * second the answer was stored in, so the oldest an answer can be is this plus one second plus
+   * one upstream round trip.
    *
    * @default Duration.seconds(1)
    */

@@ -1,6 +1,6 @@
 import * as crypto from 'crypto';
 import * as zlib from 'zlib';
-import { ApiObject, Size } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { editManifest, sortKeys, sortOwnKeys } from './_manifest';
@@ -229,7 +229,12 @@ export class NginxSidecar extends Construct {
     this.nginxConf = renderNginxConfig(plan);
 
     const overrideFiles = overrideConfigMapData(plan.overrides);
-    this.configMap = new kplus.ConfigMap(this, 'config', { data: { 'nginx.conf': this.nginxConf } });
+    this.configMap = new kplus.ConfigMap(this, 'config', {
+      metadata: this.sameNamespaceAsTarget(),
+      data: { 'nginx.conf': this.nginxConf },
+    });
+    // a chart with a namespace of its own would override the target's absent one
+    this.assertSameNamespace('the sidecar\'s ConfigMap', this.configMap);
     if (overrideFiles.items.length > 0) {
       this.overridesConfigMap = this.createOverridesConfigMap(overrideFiles);
     }
@@ -269,6 +274,7 @@ export class NginxSidecar extends Construct {
     if (serviceObject.kind !== 'Service') {
       throw new Error(`'service' must be a Service, got kind ${JSON.stringify(serviceObject.kind)} at ${serviceObject.node.path}`);
     }
+    this.assertSameNamespace('\'service\'', service);
     const before = editManifest(serviceObject, (manifest) => {
       const ports: any[] = manifest.spec?.ports ?? [];
       const matches = this.appPortsOf(ports);
@@ -288,7 +294,11 @@ export class NginxSidecar extends Construct {
   }
 
   private createOverridesConfigMap(files: OverrideConfigMapData): kplus.ConfigMap {
-    const configMap = new kplus.ConfigMap(this, 'overrides', { data: files.data, binaryData: files.binaryData });
+    const configMap = new kplus.ConfigMap(this, 'overrides', {
+      metadata: this.sameNamespaceAsTarget(),
+      data: files.data,
+      binaryData: files.binaryData,
+    });
     // cdk8s drops empty strings from what it synthesizes; an empty file still needs its key
     const emptyFiles = Object.keys(files.data).filter((key) => files.data[key] === '');
     if (emptyFiles.length > 0) {
@@ -299,11 +309,36 @@ export class NginxSidecar extends Construct {
     return configMap;
   }
 
+  /**
+   * Metadata that puts a ConfigMap in the target's namespace: a pod mounts ConfigMaps of its own
+   * namespace only, and an included or raw workload may name one its chart does not.
+   */
+  private sameNamespaceAsTarget(): ApiObjectMetadata | undefined {
+    const namespace = this.target.apiObject.metadata.namespace;
+    // an absent key, not `namespace: undefined`, so the chart's namespace still applies
+    return namespace === undefined ? undefined : { namespace };
+  }
+
+  /** Refuses an object the target's pods cannot use or reach: one in another namespace. */
+  private assertSameNamespace(what: string, construct: IConstruct): void {
+    const apiObject = ApiObject.of(construct);
+    const expected = this.target.apiObject.metadata.namespace;
+    const actual = apiObject.metadata.namespace;
+    if (actual !== expected) {
+      const describe = (namespace?: string) => (namespace === undefined ? 'no namespace' : `namespace ${JSON.stringify(namespace)}`);
+      throw new Error(
+        `${what} ${apiObject.node.path} is in ${describe(actual)}, but 'target' `
+        + `${this.target.apiObject.node.path} is in ${describe(expected)}; they must share one namespace`,
+      );
+    }
+  }
+
   private retargetIngress(ingress: IConstruct, serviceName: string, originalPorts: () => any[]): void {
     const ingressObject = ApiObject.of(ingress);
     if (ingressObject.kind !== 'Ingress') {
       throw new Error(`'ingresses' must hold Ingresses, got kind ${JSON.stringify(ingressObject.kind)} at ${ingressObject.node.path}`);
     }
+    this.assertSameNamespace('\'ingresses\' entry', ingress);
     editManifest(ingressObject, (manifest) => {
       const ports = originalPorts();
       const backends = [

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ApiObject, Cron, Duration, Include, Size, Testing } from 'cdk8s';
+import { ApiObject, Chart, Cron, Duration, Include, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import {
   appStatefulSet, byKind, configMapNamed, containerOf, expectNginxAccepts, onlyOfKind, podSpecOf,
@@ -307,6 +307,38 @@ describe('SidecarTarget', () => {
     ]);
   });
 
+  test('puts its ConfigMaps in the namespace of a workload that names its own', () => {
+    const chart = Testing.chart();
+    const raw = new kplus.k8s.KubeDeployment(chart, 'raw', {
+      metadata: { namespace: 'monitoring' },
+      spec: {
+        selector: { matchLabels: { app: 'raw' } },
+        template: {
+          metadata: { labels: { app: 'raw' } },
+          spec: { containers: [{ name: 'app', image: 'example/app:1', ports: [{ containerPort: 9093 }] }] },
+        },
+      },
+    });
+    new NginxSidecar(chart, 'proxy', {
+      target: SidecarTarget.fromApiObject(raw),
+      upstreamPort: 9093,
+      overrides: [StaticFile.fromString('/script.js', 'patched();\n')],
+    });
+
+    const configMaps = byKind(synth(chart), 'ConfigMap');
+    expect(configMaps.map((c) => c.metadata.namespace)).toEqual(['monitoring', 'monitoring']);
+  });
+
+  test('fails when its chart would put the ConfigMaps in another namespace than the workload', () => {
+    const app = Testing.app();
+    const workloads = new Chart(app, 'workloads');
+    const proxies = new Chart(app, 'proxies', { namespace: 'proxies' });
+    const workload = appStatefulSet(workloads);
+
+    expect(() => new NginxSidecar(proxies, 'proxy', { target: SidecarTarget.fromWorkload(workload), upstreamPort: 9093 }))
+      .toThrow(/the sidecar's ConfigMap proxies\/proxy\/config.* is in namespace "proxies", but 'target' workloads\/app.* is in no namespace/);
+  });
+
   test('fails when the object has no pod template', () => {
     const chart = Testing.chart();
     const configMap = new kplus.ConfigMap(chart, 'cm');
@@ -349,6 +381,19 @@ describe('exposeVia', () => {
 
     const rule = onlyOfKind(synth(chart), 'Ingress').spec.rules[0];
     expect(rule.http.paths[0].backend.service).toEqual({ name: service.name, port: { name: 'nginx-http' } });
+  });
+
+  test('fails when the Service is in another namespace than the workload', () => {
+    const chart = Testing.chart();
+    const app = appStatefulSet(chart);
+    const service = new kplus.Service(chart, 'service', {
+      metadata: { namespace: 'elsewhere' },
+      selector: app,
+      ports: [{ port: 9093 }],
+    });
+    const proxy = new NginxSidecar(chart, 'proxy', { target: SidecarTarget.fromWorkload(app), upstreamPort: 9093 });
+
+    expect(() => proxy.exposeVia(service)).toThrow(/'service' test\/service.* is in namespace "elsewhere", but 'target' .* is in no namespace/);
   });
 
   test('fails when no Service port reaches the app', () => {
