@@ -42,6 +42,7 @@ function commonHttp(): string {
     }
     server_tokens off;
     sendfile on;
+    open_file_cache max=1000 inactive=60s;
     tcp_nodelay on;
     keepalive_timeout 65s;
     log_format bench '$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time';
