@@ -89,7 +89,10 @@ export interface ResponseHeader {
   /** Header name, for example `X-Content-Type-Options`. */
   readonly name: string;
 
-  /** Header value. It is sent as written: `$` does not expand nginx variables. */
+  /**
+   * Header value, sent as written: printable ASCII without `$`, which nginx would expand as a
+   * variable and has no escape for.
+   */
   readonly value: string;
 }
 
