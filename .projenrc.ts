@@ -47,7 +47,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     junitReporting: false,
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      // end-to-end tests start real processes; jest's worker pool would oversubscribe 2 cores
+      // end-to-end tests start real nginx and Alertmanager processes and wait on them
       testTimeout: 120_000,
       coverageReporters: ['text-summary', 'lcov'],
       reporters: [
