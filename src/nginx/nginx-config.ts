@@ -49,6 +49,7 @@ const APP_UPSTREAM = 'sidecar_app';
 const COMPRESSOR_UPSTREAM = 'sidecar_compressor';
 const GZIP_VARIANT = '$sidecar_gzip_variant';
 const UPSTREAM_FAILED = '$sidecar_upstream_failed';
+const CONNECTION_UPGRADE = '$sidecar_connection_upgrade';
 
 const simple = NginxDirective.simple;
 const block = NginxDirective.block;
@@ -85,8 +86,16 @@ const VARIABLE_MAPS = [
   ]),
 ];
 
+// an upgrade asks the app for a WebSocket; a plain request keeps the kept-alive connection
+const WEB_SOCKET_MAP = block('map', ['$http_upgrade', CONNECTION_UPGRADE], [
+  simple('default', 'upgrade'),
+  simple('', ''),
+]);
+
+// an empty Connection header lets nginx keep its connections to the app alive
+const KEEPALIVE_CONNECTION = simple('proxy_set_header', 'Connection', '');
+
 const FORWARDED_HEADERS = [
-  simple('proxy_set_header', 'Connection', ''),
   simple('proxy_set_header', 'Host', '$http_host'),
   simple('proxy_set_header', 'X-Real-IP', '$remote_addr'),
   simple('proxy_set_header', 'X-Forwarded-For', '$proxy_add_x_forwarded_for'),
@@ -132,6 +141,7 @@ export function buildNginxConfig(plan: NginxConfigPlan): NginxConfigFile {
       ...compression(plan.compression),
       ...proxyDefaults(plan),
       ...VARIABLE_MAPS,
+      ...(plan.routes.some((r) => r.webSocketIdleTimeout) ? [WEB_SOCKET_MAP] : []),
       block('upstream', [APP_UPSTREAM], [
         simple('server', `127.0.0.1:${plan.upstreamPort}`),
         simple('keepalive', '32'),
@@ -270,13 +280,15 @@ function routeBody(route: Route): NginxDirective[] {
     case CacheBehavior.APP_HEADERS:
       return [
         simple('proxy_pass', `http://${APP_UPSTREAM}`),
+        KEEPALIVE_CONNECTION,
         ...FORWARDED_HEADERS,
         simple('proxy_set_header', 'Accept-Encoding', ''),
         simple('proxy_cache', CACHE_ZONE),
       ];
     case CacheBehavior.NONE:
-      return [
+      return route.webSocketIdleTimeout ? webSocketRoute(route.webSocketIdleTimeout) : [
         simple('proxy_pass', `http://${APP_UPSTREAM}`),
+        KEEPALIVE_CONNECTION,
         ...FORWARDED_HEADERS,
         simple('proxy_set_header', 'Accept-Encoding', ''),
         simple('proxy_cache', 'off'),
@@ -292,6 +304,7 @@ function storedRoute(route: Route): NginxDirective[] {
   }
   return [
     simple('proxy_pass', `http://${COMPRESSOR_UPSTREAM}`),
+    KEEPALIVE_CONNECTION,
     ...FORWARDED_HEADERS,
     simple('proxy_set_header', 'Accept-Encoding', GZIP_VARIANT),
     simple('proxy_cache', CACHE_ZONE),
@@ -304,6 +317,22 @@ function storedRoute(route: Route): NginxDirective[] {
     // a background refresh would hand the first reader after a quiet spell an old answer,
     // which a micro-cache of dynamic data must not do
     simple('proxy_cache_background_update', route.behavior === CacheBehavior.STATIC ? 'on' : 'off'),
+  ];
+}
+
+/** An uncached route that also passes WebSocket upgrades through. */
+function webSocketRoute(idleTimeout: Duration): NginxDirective[] {
+  return [
+    simple('proxy_pass', `http://${APP_UPSTREAM}`),
+    // hop-by-hop headers: nginx forwards neither unless told to
+    simple('proxy_set_header', 'Upgrade', '$http_upgrade'),
+    simple('proxy_set_header', 'Connection', CONNECTION_UPGRADE),
+    ...FORWARDED_HEADERS,
+    simple('proxy_set_header', 'Accept-Encoding', ''),
+    simple('proxy_cache', 'off'),
+    // nginx closes an upgraded connection once it has been silent for the read or send timeout
+    simple('proxy_read_timeout', nginxTime(idleTimeout)),
+    simple('proxy_send_timeout', nginxTime(idleTimeout)),
   ];
 }
 

@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { assertDuration, assertUrlPath, ONE_YEAR_MS } from './_validate';
+import { assertDuration, assertUrlPath, ONE_DAY_MS, ONE_YEAR_MS } from './_validate';
 
 /**
  * How nginx caches the answers of one route inside the pod.
@@ -28,6 +28,9 @@ export enum CacheBehavior {
    */
   NONE = 'NONE',
 }
+
+/** How long a WebSocket may stay silent by default: long enough for apps that ping rarely. */
+const DEFAULT_WEB_SOCKET_IDLE_TIMEOUT = Duration.hours(1);
 
 /**
  * Options shared by every route.
@@ -89,6 +92,26 @@ export interface MicroCachedRouteOptions extends RouteOptions {
 }
 
 /**
+ * Options of a route whose requests may upgrade to WebSocket.
+ */
+export interface WebSocketRouteOptions {
+  /**
+   * Match only this exact path (`location = path`) instead of every path that starts with it.
+   *
+   * @default false
+   */
+  readonly exact?: boolean;
+
+  /**
+   * How long an upgraded connection may carry nothing in either direction before nginx closes
+   * it, in whole seconds from 1 second to 1 day. Apps that ping their clients keep it open.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly idleTimeout?: Duration;
+}
+
+/**
  * A path of the app and how nginx treats the answers it proxies for it.
  */
 export class Route {
@@ -125,6 +148,17 @@ export class Route {
     return new Route(path, CacheBehavior.NONE, options, undefined, false);
   }
 
+  /**
+   * Never caches, and passes WebSocket upgrades through to the app. Plain requests on the path
+   * are proxied as on any uncached route. Other routes drop the `Upgrade` header, as a proxy
+   * must unless told otherwise.
+   */
+  public static webSocket(path: string, options: WebSocketRouteOptions = {}): Route {
+    const idleTimeout = options.idleTimeout ?? DEFAULT_WEB_SOCKET_IDLE_TIMEOUT;
+    assertDuration('idleTimeout', idleTimeout, { minMillis: 1000, maxMillis: ONE_DAY_MS, wholeSeconds: true });
+    return new Route(path, CacheBehavior.NONE, { exact: options.exact }, undefined, false, idleTimeout);
+  }
+
   /** The URL path, or path prefix, this route matches. */
   public readonly path: string;
 
@@ -143,12 +177,19 @@ export class Route {
   /** Whether a stored answer is served while the app fails. */
   public readonly serveStaleOnError: boolean;
 
+  /**
+   * How long an upgraded WebSocket connection may stay silent; undefined when the route does not
+   * pass upgrades through.
+   */
+  public readonly webSocketIdleTimeout?: Duration;
+
   private constructor(
     path: string,
     behavior: CacheBehavior,
     options: RouteOptions,
     validFor: Duration | undefined,
     serveStaleOnError: boolean,
+    webSocketIdleTimeout?: Duration,
   ) {
     assertUrlPath('path', path, { allowTrailingSlash: true });
     // nginx reads cache and browser lifetimes in whole seconds
@@ -164,6 +205,7 @@ export class Route {
     this.validFor = validFor;
     this.browserCacheFor = options.browserCacheFor;
     this.serveStaleOnError = serveStaleOnError;
+    this.webSocketIdleTimeout = webSocketIdleTimeout;
   }
 
   /**
@@ -180,6 +222,7 @@ export class Route {
       { exact: this.exact, browserCacheFor: this.browserCacheFor },
       this.validFor,
       this.serveStaleOnError,
+      this.webSocketIdleTimeout,
     );
   }
 }

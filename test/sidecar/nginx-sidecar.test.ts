@@ -198,6 +198,25 @@ describe('nginx.conf', () => {
     expect(uncached).toContain('proxy_cache off;');
   });
 
+  test('a WebSocket route passes upgrades through, uncached, with its idle timeout', () => {
+    const text = conf({ routes: [Route.webSocket('/ws', { exact: true, idleTimeout: Duration.minutes(10) })] });
+    const webSocket = location(text, '= /ws');
+
+    expect(webSocket).toContain('proxy_set_header Upgrade $http_upgrade;');
+    expect(webSocket).toContain('proxy_set_header Connection $sidecar_connection_upgrade;');
+    expect(webSocket).toContain('proxy_cache off;');
+    expect(webSocket).toContain('proxy_read_timeout 10m;');
+    expect(webSocket).toContain('proxy_send_timeout 10m;');
+    expect(text).toContain("map $http_upgrade $sidecar_connection_upgrade {\n        default upgrade;\n        '' '';\n    }");
+    // every other location keeps the Upgrade header from the app
+    expect(location(text, '/')).not.toContain('Upgrade');
+    expect(location(text, '/')).toContain("proxy_set_header Connection '';");
+  });
+
+  test('without a WebSocket route there is no upgrade map', () => {
+    expect(conf()).not.toMatch(/upgrade/i);
+  });
+
   test('5xx answers are never stored, whatever the app says', () => {
     const text = conf();
 
@@ -448,6 +467,13 @@ describe('bad input', () => {
     });
 
   test.each([
+    ['1.5 s', Duration.millis(1500), /'idleTimeout' must be a whole number of seconds .*got 1500 ms/],
+    ['2 days', Duration.days(2), /'idleTimeout' must be .* to 86400000 ms, got 172800000 ms/],
+  ])('fails when a WebSocket idleTimeout is %s', (_, idleTimeout, message) => {
+    expect(() => Route.webSocket('/ws', { idleTimeout })).toThrow(message);
+  });
+
+  test.each([
     ['relative', 'script.js'],
     ['parent segment', '/a/../etc/passwd'],
     ['whitespace', '/a b'],
@@ -521,6 +547,7 @@ describeWithNginx('real nginx -t', () => {
         Route.microCached('/api/v2/', { serveStaleOnError: true }),
         Route.uncached('/-/'),
         Route.followingAppHeaders('/docs/'),
+        Route.webSocket('/live/'),
       ],
       overrides: [
         StaticFile.fromString('/script.js', 'window.x = 1;\n'.repeat(200)),

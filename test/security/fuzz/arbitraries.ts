@@ -17,7 +17,7 @@ export interface SizeSpec {
   readonly amount: number;
 }
 
-export type RouteKind = 'cached' | 'microCached' | 'uncached' | 'followingAppHeaders';
+export type RouteKind = 'cached' | 'microCached' | 'uncached' | 'followingAppHeaders' | 'webSocket';
 
 export interface RouteSpec {
   readonly kind: RouteKind;
@@ -26,6 +26,8 @@ export interface RouteSpec {
   readonly browserCacheFor?: DurationSpec;
   readonly validFor?: DurationSpec;
   readonly serveStaleOnError?: boolean;
+  /** Only `webSocket` routes take it. */
+  readonly idleTimeout?: DurationSpec;
 }
 
 export interface OverrideSpec {
@@ -219,12 +221,13 @@ const memory: fc.Arbitrary<SizeSpec> = mostlyGood(
 // composite props
 
 export const routeSpec: fc.Arbitrary<RouteSpec> = fc.record({
-  kind: fc.constantFrom<RouteKind>('cached', 'microCached', 'uncached', 'followingAppHeaders'),
+  kind: fc.constantFrom<RouteKind>('cached', 'microCached', 'uncached', 'followingAppHeaders', 'webSocket'),
   path: urlPath,
   exact: fc.boolean(),
   browserCacheFor: fc.option(duration, { nil: undefined, freq: 3 }),
   validFor: fc.option(duration, { nil: undefined, freq: 2 }),
   serveStaleOnError: fc.option(fc.boolean(), { nil: undefined }),
+  idleTimeout: fc.option(duration, { nil: undefined, freq: 2 }),
 }, { requiredKeys: ['kind', 'path'] });
 
 const base64Text: fc.Arbitrary<string> = mostlyGood(
@@ -328,12 +331,13 @@ export const wellFormedSidecarCase: fc.Arbitrary<SidecarCase> = fc.record({
   upstreamPort: fc.constant<'app'>('app'),
   listenPort: opt(fc.integer({ min: 1024, max: 65534 })),
   routes: opt(fc.uniqueArray(fc.record({
-    kind: fc.constantFrom<RouteKind>('cached', 'microCached', 'uncached', 'followingAppHeaders'),
+    kind: fc.constantFrom<RouteKind>('cached', 'microCached', 'uncached', 'followingAppHeaders', 'webSocket'),
     path: fc.array(fc.string({ unit: fc.constantFrom(...'abcz09-_~'.split('')), minLength: 1, maxLength: 6 }), { maxLength: 3 })
       .map((parts) => `/${parts.map((p) => `${p}/`).join('')}`),
     exact: fc.constant(false),
     validFor: fc.option(fc.integer({ min: 1, max: 60 }).map((amount) => ({ unit: 'seconds' as const, amount })), { nil: undefined }),
     browserCacheFor: fc.option(fc.integer({ min: 1, max: 30 }).map((amount) => ({ unit: 'days' as const, amount })), { nil: undefined }),
+    idleTimeout: fc.option(fc.integer({ min: 1, max: 86_400 }).map((amount) => ({ unit: 'seconds' as const, amount })), { nil: undefined }),
   }), { maxLength: 4, selector: (r) => r.path }), 60),
   overrides: opt(fc.uniqueArray(fc.record({
     via: fc.constantFrom<OverrideSpec['via']>('string', 'file'),

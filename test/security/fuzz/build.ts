@@ -44,6 +44,8 @@ export function buildRoute(spec: RouteSpec): Route {
       return Route.uncached(spec.path, options);
     case 'followingAppHeaders':
       return Route.followingAppHeaders(spec.path, options);
+    case 'webSocket':
+      return Route.webSocket(spec.path, { exact: spec.exact, idleTimeout: spec.idleTimeout && toDuration(spec.idleTimeout) });
   }
 }
 

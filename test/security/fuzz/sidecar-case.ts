@@ -19,6 +19,7 @@ export function givenProps(c: SidecarCase): Map<string, unknown[]> {
   addGiven(given, 'routes', c.routes);
   addGiven(given, 'path', c.routes?.map((r) => r.path));
   addGiven(given, 'validFor', c.routes?.map((r) => r.validFor));
+  addGiven(given, 'idleTimeout', c.routes?.map((r) => r.idleTimeout));
   addGiven(given, 'browserCacheFor', [...(c.routes ?? []), ...(c.overrides ?? [])].map((x) => x.browserCacheFor));
   addGiven(given, 'overrides', c.overrides);
   addGiven(given, 'urlPath', c.overrides?.map((o) => o.urlPath));
