@@ -40,6 +40,8 @@ const grafanaProxy = new NginxSidecar(dashboards, 'proxy', {
   upstreamPort: 3000,
   routes: [
     Route.cached('/public/', { validFor: Duration.days(1), browserCacheFor: Duration.hours(1) }),
+    // Grafana Live pushes dashboard updates over a WebSocket
+    Route.webSocket('/api/live/'),
     Route.uncached('/api/'),
   ],
 });

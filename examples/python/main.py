@@ -52,6 +52,8 @@ grafana_proxy = NginxSidecar(
     upstream_port=3000,
     routes=[
         Route.cached("/public/", valid_for=Duration.days(1), browser_cache_for=Duration.hours(1)),
+        # Grafana Live pushes dashboard updates over a WebSocket
+        Route.web_socket("/api/live/"),
         Route.uncached("/api/"),
     ],
 )
