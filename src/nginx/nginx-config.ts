@@ -284,6 +284,10 @@ function routeBody(route: Route): NginxDirective[] {
         ...FORWARDED_HEADERS,
         simple('proxy_set_header', 'Accept-Encoding', ''),
         simple('proxy_cache', CACHE_ZONE),
+        // a shared cache must not hand one user's authorized answer to another (RFC 9111 3.5);
+        // nginx ignores Authorization, so such requests skip the cache both ways
+        simple('proxy_cache_bypass', '$http_authorization'),
+        simple('proxy_no_cache', UPSTREAM_FAILED, '$http_authorization'),
       ];
     case CacheBehavior.NONE:
       return route.webSocketIdleTimeout ? webSocketRoute(route.webSocketIdleTimeout) : [

@@ -19,7 +19,8 @@ export enum CacheBehavior {
   MICRO = 'MICRO',
 
   /**
-   * Cached only when the app's own `Cache-Control` or `Expires` headers allow it.
+   * Cached only when the app's own `Cache-Control` or `Expires` headers allow it, and never for
+   * requests that carry `Authorization`.
    */
   APP_HEADERS = 'APP_HEADERS',
 
@@ -118,6 +119,9 @@ export class Route {
   /**
    * Caches answers for `validFor`, ignoring the app's no-cache headers, and serves them stale
    * while the app is down. Only 200 answers are stored.
+   *
+   * The cache key is the URL alone, not the user: use it only for answers that are the same
+   * for everyone who may see them.
    */
   public static cached(path: string, options: StaticRouteOptions = {}): Route {
     const validFor = options.validFor ?? Duration.hours(1);
@@ -126,6 +130,9 @@ export class Route {
 
   /**
    * Reuses each answer for about a second: a burst of identical GETs reaches the app once.
+   *
+   * The cache key is the URL alone, not the user: use it only for answers that are the same
+   * for everyone who may see them, never for per-user data behind cookies or tokens.
    */
   public static microCached(path: string, options: MicroCachedRouteOptions = {}): Route {
     const validFor = options.validFor ?? Duration.seconds(1);
@@ -135,7 +142,8 @@ export class Route {
   }
 
   /**
-   * Caches only what the app's own headers allow.
+   * Caches only what the app's own headers allow (`private` and `no-store` answers are never
+   * stored), and never answers to requests that carry `Authorization`.
    */
   public static followingAppHeaders(path: string, options: RouteOptions = {}): Route {
     return new Route(path, CacheBehavior.APP_HEADERS, options, undefined, false);

@@ -1,20 +1,18 @@
 import * as http from 'http';
 import * as net from 'net';
-import { Duration, Testing } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { NginxSidecar, Route, SidecarTarget } from '../../src';
-import { validateManifests } from '../support/manifests';
-import { describeWithNginx, freePort, layOutPod, RunningNginx, startNginx } from '../support/nginx';
+import { Duration } from 'cdk8s';
+import { Route } from '../../src';
+import { describeWithNginx, RunningNginx } from '../support/nginx';
+import { AppPod, startAppPod } from './support/app-pod';
 import { request } from './support/http';
 
-const APP_PORT = 3000;
 const IDLE_TIMEOUT_SECONDS = 2;
 
 /**
  * An app that answers plain requests with the Upgrade header it received, and upgraded ones by
  * echoing every byte back: enough to see nginx pass an upgrade through or drop it.
  */
-function startUpgradeEchoApp(port: number): Promise<http.Server> {
+function upgradeEchoApp(): http.Server {
   const server = http.createServer((req, res) => {
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ upgrade: req.headers.upgrade ?? null }));
@@ -23,7 +21,7 @@ function startUpgradeEchoApp(port: number): Promise<http.Server> {
     socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
     socket.pipe(socket);
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+  return server;
 }
 
 /** An upgrade request on a raw socket: resolves with the socket and the status line nginx sent. */
@@ -55,31 +53,18 @@ function nextData(socket: net.Socket): Promise<string> {
 }
 
 describeWithNginx('a WebSocket route of the sidecar, run by the real nginx from synthesized manifests', () => {
-  let app: http.Server;
+  let pod: AppPod;
   let nginx: RunningNginx;
 
   beforeAll(async () => {
-    const chart = Testing.chart();
-    const deployment = new kplus.Deployment(chart, 'app', {
-      containers: [{ name: 'app', image: 'example/app:1.0.0', ports: [{ number: APP_PORT, name: 'http' }] }],
-    });
-    new NginxSidecar(chart, 'proxy', {
-      target: SidecarTarget.fromWorkload(deployment),
-      upstreamPort: APP_PORT,
-      routes: [Route.webSocket('/live/', { idleTimeout: Duration.seconds(IDLE_TIMEOUT_SECONDS) })],
-    });
-    const manifests = Testing.synth(chart);
-    validateManifests(manifests);
-
-    const [appPort, listen, compressor] = [await freePort(), await freePort(), await freePort()];
-    app = await startUpgradeEchoApp(appPort);
-    const layout = layOutPod(manifests, { ports: { 8080: listen, 8081: compressor, [APP_PORT]: appPort } });
-    nginx = await startNginx(layout, { port: listen });
+    pod = await startAppPod(upgradeEchoApp(), [
+      Route.webSocket('/live/', { idleTimeout: Duration.seconds(IDLE_TIMEOUT_SECONDS) }),
+    ]);
+    nginx = pod.nginx;
   });
 
   afterAll(async () => {
-    await nginx?.stop();
-    await new Promise((resolve) => (app ? app.close(resolve) : resolve(undefined)));
+    await pod?.stop();
   });
 
   test('an upgrade on the route reaches the app, and bytes flow both ways', async () => {

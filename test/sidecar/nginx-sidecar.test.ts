@@ -172,6 +172,9 @@ describe('nginx.conf', () => {
     expect(catchAll).toContain('proxy_cache sidecar_cache;');
     expect(catchAll).not.toContain('proxy_cache_valid');
     expect(catchAll).not.toContain('proxy_ignore_headers');
+    // requests with Authorization skip the cache; a 5xx is still never stored
+    expect(catchAll).toContain('proxy_cache_bypass $http_authorization;');
+    expect(catchAll).toContain('proxy_no_cache $sidecar_upstream_failed $http_authorization;');
   });
 
   test('a cached route stores 200 answers only, despite the app\'s no-cache headers', () => {
