@@ -10,6 +10,7 @@ import { StaticFile } from './static-file';
  */
 export interface NginxConfigPlan {
   readonly listenPort: number;
+  readonly listenOnIpv6: boolean;
   readonly compressorPort: number;
   readonly upstreamPort: number;
   readonly healthPath: string;
@@ -243,6 +244,7 @@ function publicServer(plan: NginxConfigPlan): NginxDirective {
   const routes = hasCatchAll ? plan.routes : [...plan.routes, Route.followingAppHeaders('/')];
   return block('server', [], [
     simple('listen', String(plan.listenPort)),
+    ...(plan.listenOnIpv6 ? [simple('listen', `[::]:${plan.listenPort}`)] : []),
     // add_header lives on this level only: a location with its own add_header would hide these
     ...headers,
     block('location', ['=', plan.healthPath], [

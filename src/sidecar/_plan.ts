@@ -55,6 +55,7 @@ export function planSidecar(props: NginxSidecarProps): SidecarPlan {
 
   return {
     ...ports,
+    listenOnIpv6: props.listenOnIpv6 ?? false,
     healthPath,
     workerProcesses,
     workerConnections,

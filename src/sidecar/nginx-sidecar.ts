@@ -25,6 +25,15 @@ export interface NginxSidecarOptions {
   readonly listenPort?: number;
 
   /**
+   * Also listen on IPv6 (`[::]`), beside IPv4. Turn it on in clusters whose pods have IPv6
+   * addresses that Services and probes use (IPv6-only, or dual-stack with IPv6 first). nginx
+   * fails to start where the pod has no IPv6 at all.
+   *
+   * @default false
+   */
+  readonly listenOnIpv6?: boolean;
+
+  /**
    * Loopback port of nginx's internal compressor, which gzips answers once before they are
    * cached. It listens on 127.0.0.1 only, so it is not reachable from outside the pod.
    *

@@ -145,6 +145,13 @@ describe('nginx.conf', () => {
     expect(text.match(/^\s*listen /gm)).toHaveLength(2);
   });
 
+  test('listens on IPv6 too when asked, on the listen port only', () => {
+    const text = conf({ listenPort: 8181, listenOnIpv6: true });
+
+    expect(text).toContain('        listen 8181;\n        listen [::]:8181;\n');
+    expect(text.match(/^\s*listen /gm)).toHaveLength(3);
+  });
+
   test('sets every writable path inside the state volume and sends no version', () => {
     const text = conf();
 
@@ -563,6 +570,7 @@ describeWithNginx('real nginx -t', () => {
       clientMaxBodySize: Size.mebibytes(16),
       workerProcesses: 2,
       workerConnections: 4096,
+      listenOnIpv6: true,
     });
 
     expectNginxAccepts(synth(chart));

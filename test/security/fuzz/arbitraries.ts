@@ -83,6 +83,7 @@ export interface SidecarCase {
   readonly clientMaxBodySize?: SizeSpec;
   readonly workerProcesses?: number;
   readonly workerConnections?: number;
+  readonly listenOnIpv6?: boolean;
   /** `'recommended'` stands for `SecurityHeaders.recommended()`. */
   readonly responseHeaders?: HeaderSpec[] | 'recommended';
   readonly image?: string;
@@ -316,6 +317,7 @@ export const sidecarCase: fc.Arbitrary<SidecarCase> = fc.record({
   clientMaxBodySize: opt(size, 30),
   workerProcesses: opt(intAround(1, 64), 25),
   workerConnections: opt(intAround(16, 65536), 25),
+  listenOnIpv6: opt(fc.boolean(), 20),
   responseHeaders: opt(headerSpecs, 50),
   image: opt(mostlyGood(fc.constantFrom('nginx:1.28.0', 'registry.example.com/nginx@sha256:abc'), nastyString), 20),
   containerName: opt(mostlyGood(fc.constantFrom('proxy', 'nginx-sidecar', 'a'.repeat(63)), fc.oneof(fc.constant('a'.repeat(64)), nastyString)), 20),
@@ -360,6 +362,7 @@ export const wellFormedSidecarCase: fc.Arbitrary<SidecarCase> = fc.record({
   clientMaxBodySize: opt(fc.integer({ min: 1, max: 1024 }).map((amount) => ({ unit: 'mebibytes' as const, amount })), 40),
   workerProcesses: opt(fc.integer({ min: 1, max: 8 }), 40),
   workerConnections: opt(fc.integer({ min: 64, max: 8192 }), 40),
+  listenOnIpv6: opt(fc.boolean(), 20),
   responseHeaders: opt(fc.constant<'recommended'>('recommended'), 40),
 }, { requiredKeys: ['target', 'upstreamPort'] }).filter((c) => c.target.appPort !== (c.listenPort ?? 8080)
   && c.target.appPort !== (c.listenPort ?? 8080) + 1 && (c.listenPort ?? 8080) < 65535);

@@ -269,6 +269,7 @@ export function buildSidecarCase(c: SidecarCase): BuiltSidecar {
     clientMaxBodySize: c.clientMaxBodySize && toSize(c.clientMaxBodySize),
     workerProcesses: c.workerProcesses,
     workerConnections: c.workerConnections,
+    listenOnIpv6: c.listenOnIpv6,
     responseHeaders: c.responseHeaders && buildHeaders(c.responseHeaders),
     image: c.image,
     containerName: c.containerName,

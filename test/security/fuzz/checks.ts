@@ -432,7 +432,9 @@ export function walk(tree: PlainDirective[], visit: (d: PlainDirective, parents:
  * proxy_pass goes to an upstream whose servers are on 127.0.0.1, and add_header appears only at
  * the public server's level, always with `always`.
  */
-export function expectNothingExposed(tree: PlainDirective[], listenPort: number, compressorPort: number): void {
+export function expectNothingExposed(
+  tree: PlainDirective[], listenPort: number, compressorPort: number, listenOnIpv6 = false,
+): void {
   const http = find(tree, 'http');
   if (http.length !== 1) {
     throw new Error(`expected one http block, found ${http.length}`);
@@ -450,7 +452,7 @@ export function expectNothingExposed(tree: PlainDirective[], listenPort: number,
       listens.push(d.args.join(' '));
     }
   });
-  const expected = [`127.0.0.1:${compressorPort}`, `${listenPort}`].sort();
+  const expected = [`127.0.0.1:${compressorPort}`, `${listenPort}`, ...(listenOnIpv6 ? [`[::]:${listenPort}`] : [])].sort();
   if (JSON.stringify([...listens].sort()) !== JSON.stringify(expected)) {
     throw new Error(`listen directives ${JSON.stringify(listens)}, expected exactly ${JSON.stringify(expected)}`);
   }

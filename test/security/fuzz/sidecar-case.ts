@@ -97,7 +97,7 @@ export function runSidecarCase(c: SidecarCase, context: SidecarFuzzContext, must
   if (configMaps.length !== 1 || configMaps[0].data['nginx.conf'] !== sidecar.nginxConf) {
     throw new Error('the ConfigMap does not hold exactly the rendered nginx.conf');
   }
-  expectNothingExposed(tree, sidecar.listenPort, plan.compressorPort);
+  expectNothingExposed(tree, sidecar.listenPort, plan.compressorPort, plan.listenOnIpv6);
   expectHeadersApplied(tree, plan.responseHeaders);
   expectNodeProtected(tree, objects);
 

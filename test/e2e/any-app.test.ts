@@ -65,3 +65,27 @@ describeWithNginx('paths no route matches, run by the real nginx before an app t
     expect(second.cache).toBe('MISS');
   });
 });
+
+describeWithNginx('listenOnIpv6, run by the real nginx', () => {
+  let pod: AppPod;
+
+  beforeAll(async () => {
+    pod = await startAppPod(cacheableApp(), [], { listenOnIpv6: true });
+  });
+
+  afterAll(async () => {
+    await pod?.stop();
+  });
+
+  test('the same server answers on IPv6 loopback and on IPv4', async () => {
+    const overIpv6 = await new Promise<number>((resolve, reject) => {
+      http.get({ host: '::1', port: pod.nginx.port, path: '/nginx-health' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+
+    expect(overIpv6).toBe(200);
+    expect((await request(`${pod.nginx.url}/nginx-health`)).status).toBe(200);
+  });
+});
