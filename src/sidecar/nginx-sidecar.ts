@@ -164,6 +164,14 @@ export interface ExposeViaOptions {
    * @default - none
    */
   readonly ingresses?: IConstruct[];
+
+  /**
+   * Keep the Service port's number, so clients keep their URLs; only its name and target port
+   * change. Otherwise the port number becomes `listenPort`, as the hand-made setup does.
+   *
+   * @default false
+   */
+  readonly keepPortNumber?: boolean;
 }
 
 /**
@@ -270,8 +278,8 @@ export class NginxSidecar extends Construct {
 
   /**
    * Points a Service at nginx: the port that reached the app's port, by number or by name, gets
-   * the listen port, the name `nginx-http` and the named target port. Other ports stay as
-   * they are.
+   * the listen port (or keeps its number, with `keepPortNumber`), the name `nginx-http` and the
+   * named target port. Other ports stay as they are.
    *
    * Pass only the Service clients use. A headless Service that governs a StatefulSet usually
    * must keep reaching the app directly.
@@ -293,8 +301,20 @@ export class NginxSidecar extends Construct {
           + `(its ports: ${JSON.stringify(ports)})`,
         );
       }
+      // two ports renamed to nginx-http would make an invalid Service
+      if (matches.length > 1) {
+        throw new Error(
+          `Service ${serviceObject.node.path} has ${matches.length} ports that reach 'upstreamPort' `
+          + `${this.upstreamPort} (${JSON.stringify(matches)}); keep one of them before 'exposeVia'`,
+        );
+      }
       manifest.spec.ports = ports.map((port) => (matches.includes(port)
-        ? sortOwnKeys({ ...port, port: this.listenPort, name: PORT_NAME, targetPort: PORT_NAME })
+        ? sortOwnKeys({
+          ...port,
+          port: options.keepPortNumber ? port.port : this.listenPort,
+          name: PORT_NAME,
+          targetPort: PORT_NAME,
+        })
         : port));
     });
     for (const ingress of options.ingresses ?? []) {

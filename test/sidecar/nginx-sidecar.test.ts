@@ -412,6 +412,30 @@ describe('exposeVia', () => {
     expect(rule.http.paths[0].backend.service).toEqual({ name: service.name, port: { name: 'nginx-http' } });
   });
 
+  test('keeps the Service port number when asked, changing only its name and target', () => {
+    const chart = Testing.chart();
+    const app = appStatefulSet(chart);
+    const service = new kplus.Service(chart, 'service', { selector: app, ports: [{ port: 80, targetPort: 9093 }] });
+    const proxy = new NginxSidecar(chart, 'proxy', { target: SidecarTarget.fromWorkload(app), upstreamPort: 9093 });
+    proxy.exposeVia(service, { keepPortNumber: true });
+
+    const remapped = byKind(synth(chart), 'Service').find((s) => s.metadata.name === service.name);
+    expect(remapped.spec.ports).toEqual([{ name: 'nginx-http', port: 80, targetPort: 'nginx-http' }]);
+  });
+
+  test('fails when two Service ports reach the app, as both cannot be named nginx-http', () => {
+    const chart = Testing.chart();
+    const app = appStatefulSet(chart);
+    const service = new kplus.Service(chart, 'service', {
+      selector: app,
+      ports: [{ port: 80, targetPort: 9093, name: 'web' }, { port: 9093, name: 'http' }],
+    });
+    const proxy = new NginxSidecar(chart, 'proxy', { target: SidecarTarget.fromWorkload(app), upstreamPort: 9093 });
+    proxy.exposeVia(service);
+
+    expect(() => Testing.synth(chart)).toThrow(/has 2 ports that reach 'upstreamPort' 9093 .*keep one of them/);
+  });
+
   test('fails when the Service is in another namespace than the workload', () => {
     const chart = Testing.chart();
     const app = appStatefulSet(chart);
