@@ -443,6 +443,8 @@ export class NginxSidecar extends Construct {
       timeoutSeconds: 2,
       failureThreshold,
     });
+    // shortcoming: no preStop hook, so on termination nginx and the app get SIGTERM together
+    // and requests still in flight through nginx can fail during a rolling update
     return {
       name: this.containerName,
       image: plan.image,
