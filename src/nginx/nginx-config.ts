@@ -292,13 +292,7 @@ function routeBody(route: Route): NginxDirective[] {
         simple('proxy_no_cache', UPSTREAM_FAILED, '$http_authorization'),
       ];
     case CacheBehavior.NONE:
-      return route.webSocketIdleTimeout ? webSocketRoute(route.webSocketIdleTimeout) : [
-        simple('proxy_pass', `http://${APP_UPSTREAM}`),
-        KEEPALIVE_CONNECTION,
-        ...FORWARDED_HEADERS,
-        simple('proxy_set_header', 'Accept-Encoding', ''),
-        simple('proxy_cache', 'off'),
-      ];
+      return uncachedRoute(route.webSocketIdleTimeout);
   }
 }
 
@@ -326,19 +320,29 @@ function storedRoute(route: Route): NginxDirective[] {
   ];
 }
 
-/** An uncached route that also passes WebSocket upgrades through. */
-function webSocketRoute(idleTimeout: Duration): NginxDirective[] {
+/** A route that is never cached; with an idle timeout it also passes WebSocket upgrades. */
+function uncachedRoute(webSocketIdleTimeout: Duration | undefined): NginxDirective[] {
+  const connection = webSocketIdleTimeout
+    ? [
+      // hop-by-hop headers: nginx forwards neither unless told to
+      simple('proxy_set_header', 'Upgrade', '$http_upgrade'),
+      simple('proxy_set_header', 'Connection', CONNECTION_UPGRADE),
+    ]
+    : [KEEPALIVE_CONNECTION];
+  // nginx closes an upgraded connection once it has been silent for the read or send timeout
+  const idleTimeouts = webSocketIdleTimeout
+    ? [
+      simple('proxy_read_timeout', nginxTime(webSocketIdleTimeout)),
+      simple('proxy_send_timeout', nginxTime(webSocketIdleTimeout)),
+    ]
+    : [];
   return [
     simple('proxy_pass', `http://${APP_UPSTREAM}`),
-    // hop-by-hop headers: nginx forwards neither unless told to
-    simple('proxy_set_header', 'Upgrade', '$http_upgrade'),
-    simple('proxy_set_header', 'Connection', CONNECTION_UPGRADE),
+    ...connection,
     ...FORWARDED_HEADERS,
     simple('proxy_set_header', 'Accept-Encoding', ''),
     simple('proxy_cache', 'off'),
-    // nginx closes an upgraded connection once it has been silent for the read or send timeout
-    simple('proxy_read_timeout', nginxTime(idleTimeout)),
-    simple('proxy_send_timeout', nginxTime(idleTimeout)),
+    ...idleTimeouts,
   ];
 }
 
