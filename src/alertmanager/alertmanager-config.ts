@@ -12,7 +12,10 @@ export class AlertmanagerConfig {
    */
   public static fromObject(config: { [key: string]: any }): AlertmanagerConfig {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-      throw new Error(`'config' must be an object with Alertmanager's keys (route, receivers, ...), got ${JSON.stringify(config)}`);
+      throw new Error(
+        '\'config\' must be an object with Alertmanager\'s keys (route, receivers, ...), '
+        + `got ${JSON.stringify(config)}`,
+      );
     }
     return new AlertmanagerConfig(YAML.stringify(config, { sortMapEntries: false }));
   }
@@ -28,7 +31,8 @@ export class AlertmanagerConfig {
       throw new Error(`'config' YAML does not parse: ${(e as Error).message.split('\n')[0]}`);
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new Error('\'config\' YAML must be a mapping with Alertmanager\'s keys (route, receivers, ...)');
+      throw new Error('\'config\' YAML must be a mapping with Alertmanager\'s keys '
+        + '(route, receivers, ...)');
     }
     return new AlertmanagerConfig(text);
   }
@@ -50,7 +54,8 @@ export class AlertmanagerConfig {
   private constructor(yaml: string) {
     const bytes = Buffer.byteLength(yaml, 'utf-8');
     if (bytes > Size.kibibytes(512).toKibibytes() * 1024) {
-      throw new Error(`'config' is ${bytes} bytes; a Secret holds at most 1 MiB, keep alertmanager.yml under 512 KiB`);
+      throw new Error(`'config' is ${bytes} bytes; a Secret holds at most 1 MiB, `
+        + 'keep alertmanager.yml under 512 KiB');
     }
     this.yaml = yaml;
   }

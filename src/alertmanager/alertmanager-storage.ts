@@ -36,7 +36,9 @@ export class AlertmanagerStorage {
     assertSize('size', size, MIB, MAX_KIBIBYTES, MIB);
     const className = options.storageClassName;
     if (className !== undefined && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(className)) {
-      throw new Error(`'storageClassName' must be a DNS-1123 subdomain, got ${JSON.stringify(className)}`);
+      throw new Error(
+        `'storageClassName' must be a DNS-1123 subdomain, got ${JSON.stringify(className)}`,
+      );
     }
     return new AlertmanagerStorage(true, size, className);
   }

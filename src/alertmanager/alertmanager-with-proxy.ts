@@ -203,10 +203,13 @@ export class AlertmanagerWithProxy extends Construct {
     const replicas = props.replicas ?? 1;
     assertIntegerInRange('replicas', replicas, 1, 100);
     const version = parseVersion(props.version ?? '0.28.1');
-    const image = checkImage('image', props.image ?? `quay.io/prometheus/alertmanager:v${version.text}`);
+    const defaultImage = `quay.io/prometheus/alertmanager:v${version.text}`;
+    const image = checkImage('image', props.image ?? defaultImage);
     this.routePrefix = routePrefixOf(props);
     const retention = props.retention ?? Duration.hours(120);
-    assertDuration('retention', retention, { minMillis: 60_000, maxMillis: 10 * ONE_YEAR_MS, wholeSeconds: true });
+    assertDuration('retention', retention, {
+      minMillis: 60_000, maxMillis: 10 * ONE_YEAR_MS, wholeSeconds: true,
+    });
     if (props.maxConcurrentGets !== undefined) {
       assertIntegerInRange('maxConcurrentGets', props.maxConcurrentGets, 1, 100_000);
     }
@@ -214,7 +217,9 @@ export class AlertmanagerWithProxy extends Construct {
       assertDuration('webTimeout', props.webTimeout, { minMillis: 1000, maxMillis: ONE_DAY_MS });
     }
     if (props.apiMicroCache !== undefined) {
-      assertDuration('apiMicroCache', props.apiMicroCache, { minMillis: 1000, maxMillis: 60_000, wholeSeconds: true });
+      assertDuration('apiMicroCache', props.apiMicroCache, {
+        minMillis: 1000, maxMillis: 60_000, wholeSeconds: true,
+      });
     }
     if (props.ingress) {
       checkIngressOptions(props.ingress);
@@ -227,9 +232,9 @@ export class AlertmanagerWithProxy extends Construct {
       for (const file of props.overrides ?? []) {
         if (file.urlPath === '/script.js') {
           throw new Error(
-            `'overrides' has /script.js, which Alertmanager ${version.text} does not serve: from 0.32 `
-            + 'its UI is hashed files under /assets/. Override the asset path the new UI loads, '
-            + 'or set \'version\' to the 0.31 or older release you run',
+            `'overrides' has /script.js, which Alertmanager ${version.text} does not `
+            + 'serve: from 0.32 its UI is hashed files under /assets/. Override the asset '
+            + 'path the new UI loads, or set \'version\' to the 0.31 or older release you run',
           );
         }
       }
@@ -246,7 +251,12 @@ export class AlertmanagerWithProxy extends Construct {
       ports: [
         { port: WEB_PORT, targetPort: WEB_PORT, name: 'http' },
         { port: CLUSTER_PORT, targetPort: CLUSTER_PORT, name: 'cluster-tcp' },
-        { port: CLUSTER_PORT, targetPort: CLUSTER_PORT, name: 'cluster-udp', protocol: kplus.Protocol.UDP },
+        {
+          port: CLUSTER_PORT,
+          targetPort: CLUSTER_PORT,
+          name: 'cluster-udp',
+          protocol: kplus.Protocol.UDP,
+        },
       ],
     });
 
@@ -271,7 +281,9 @@ export class AlertmanagerWithProxy extends Construct {
       `--web.listen-address=:${WEB_PORT}`,
       ...(props.externalUrl ? [`--web.external-url=${props.externalUrl}`] : []),
       `--web.route-prefix=${this.routePrefix}`,
-      ...(props.maxConcurrentGets !== undefined ? [`--web.get-concurrency=${props.maxConcurrentGets}`] : []),
+      ...(props.maxConcurrentGets !== undefined
+        ? [`--web.get-concurrency=${props.maxConcurrentGets}`]
+        : []),
       ...(props.webTimeout ? [`--web.timeout=${goDuration(props.webTimeout)}`] : []),
       ...this.clusterArgs(replicas),
     ];
@@ -324,9 +336,15 @@ export class AlertmanagerWithProxy extends Construct {
       const podSpec = manifest.spec.template.spec;
       // restricted Pod Security wants seccomp and no capabilities; cdk8s-plus-27 has no field
       // for the first and no ALL for the second
-      podSpec.securityContext = sortOwnKeys({ ...podSpec.securityContext, seccompProfile: { type: 'RuntimeDefault' } });
+      podSpec.securityContext = sortOwnKeys({
+        ...podSpec.securityContext,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       const alertmanager = podSpec.containers.find((c: any) => c.name === 'alertmanager');
-      alertmanager.securityContext = sortOwnKeys({ ...alertmanager.securityContext, capabilities: { drop: ['ALL'] } });
+      alertmanager.securityContext = sortOwnKeys({
+        ...alertmanager.securityContext,
+        capabilities: { drop: ['ALL'] },
+      });
       if (storage.isPersistent) {
         addVolumeClaimTemplate(manifest, storage);
       }
@@ -393,7 +411,9 @@ export class AlertmanagerWithProxy extends Construct {
     }
     if (options.tlsSecretName) {
       if (!options.host) {
-        throw new Error(`'ingress.tlsSecretName' ${JSON.stringify(options.tlsSecretName)} needs 'ingress.host'`);
+        throw new Error(
+          `'ingress.tlsSecretName' ${JSON.stringify(options.tlsSecretName)} needs 'ingress.host'`,
+        );
       }
       ingress.addTls([{
         hosts: [options.host],
@@ -440,8 +460,12 @@ function addVolumeClaimTemplate(manifest: any, storage: AlertmanagerStorage): vo
     },
   };
   manifest.spec = sortOwnKeys({ ...manifest.spec, volumeClaimTemplates: [sortKeys(claim)] });
-  const container = manifest.spec.template.spec.containers.find((c: any) => c.name === 'alertmanager');
-  container.volumeMounts = [...(container.volumeMounts ?? []), { mountPath: DATA_DIR, name: STORAGE_VOLUME }];
+  const containers: any[] = manifest.spec.template.spec.containers;
+  const container = containers.find((c) => c.name === 'alertmanager');
+  container.volumeMounts = [
+    ...(container.volumeMounts ?? []),
+    { mountPath: DATA_DIR, name: STORAGE_VOLUME },
+  ];
 }
 
 /**
@@ -483,14 +507,17 @@ function checkIngressOptions(options: AlertmanagerIngressOptions): void {
 function routePrefixOf(props: AlertmanagerWithProxyProps): string {
   let prefix = props.routePrefix;
   if (props.externalUrl !== undefined) {
+    const invalid = new Error(
+      `'externalUrl' must be an absolute http(s) URL, got ${JSON.stringify(props.externalUrl)}`,
+    );
     let url: URL;
     try {
       url = new URL(props.externalUrl);
     } catch {
-      throw new Error(`'externalUrl' must be an absolute http(s) URL, got ${JSON.stringify(props.externalUrl)}`);
+      throw invalid;
     }
     if (!['http:', 'https:'].includes(url.protocol) || /[\s'"`$\\]/.test(props.externalUrl)) {
-      throw new Error(`'externalUrl' must be an absolute http(s) URL, got ${JSON.stringify(props.externalUrl)}`);
+      throw invalid;
     }
     prefix = prefix ?? url.pathname;
   }
@@ -513,7 +540,9 @@ function goDuration(duration: Duration): string {
 function parseVersion(text: string): { text: string; minor: number } {
   const match = /^v?0\.(\d+)\.(\d+)$/.exec(text);
   if (!match) {
-    throw new Error(`'version' must be an Alertmanager release such as 0.28.1, got ${JSON.stringify(text)}`);
+    throw new Error(
+      `'version' must be an Alertmanager release such as 0.28.1, got ${JSON.stringify(text)}`,
+    );
   }
   return { text: text.replace(/^v/, ''), minor: Number(match[1]) };
 }

@@ -14,7 +14,9 @@ export interface UrlPathRules {
 export function assertUrlPath(prop: string, path: string, rules: UrlPathRules): void {
   const problem = urlPathProblem(path, rules);
   if (problem) {
-    throw new Error(`'${prop}' must be an absolute URL path ${problem}, got ${JSON.stringify(path)}`);
+    throw new Error(
+      `'${prop}' must be an absolute URL path ${problem}, got ${JSON.stringify(path)}`,
+    );
   }
 }
 
@@ -67,6 +69,16 @@ export interface DurationRules {
 export const ONE_DAY_MS = 86_400_000;
 export const ONE_YEAR_MS = 365 * ONE_DAY_MS;
 
+/** Cache and browser lifetimes: whole seconds, from one second to a year. */
+export const LIFETIME: DurationRules = {
+  minMillis: 1000, maxMillis: ONE_YEAR_MS, wholeSeconds: true,
+};
+
+/** A micro-cache's lifetime: whole seconds, up to a minute. */
+export const MICRO_CACHE_LIFETIME: DurationRules = {
+  minMillis: 1000, maxMillis: 60_000, wholeSeconds: true,
+};
+
 export function assertDuration(prop: string, duration: Duration, rules: DurationRules): void {
   const ms = duration.toMilliseconds({ integral: false });
   const unit = rules.wholeSeconds ? 1000 : 1;
@@ -84,7 +96,8 @@ export function assertSize(
 ): number {
   const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
   const unit = unitKibibytes === 1024 ? 'MiB' : 'KiB';
-  if (!Number.isFinite(kib) || kib % unitKibibytes !== 0 || kib < minKibibytes || kib > maxKibibytes) {
+  const inRange = kib >= minKibibytes && kib <= maxKibibytes;
+  if (!Number.isFinite(kib) || kib % unitKibibytes !== 0 || !inRange) {
     throw new Error(
       `'${prop}' must be a whole number of ${unit} from ${minKibibytes / unitKibibytes} to `
       + `${maxKibibytes / unitKibibytes} ${unit}, got ${kib} KiB`,
@@ -99,7 +112,9 @@ export const MAX_VALUE_LENGTH = 2048;
 /** nginx time: the largest whole unit, so the rendered text reads as the user wrote it. */
 export function nginxTime(duration: Duration): string {
   const ms = duration.toMilliseconds();
-  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  const units: Array<[string, number]> = [
+    ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000],
+  ];
   for (const [suffix, factor] of units) {
     if (ms % factor === 0) {
       return `${ms / factor}${suffix}`;

@@ -55,8 +55,9 @@ export class NginxDirective {
       return cached;
     }
     const indent = '    '.repeat(depth);
-    const text = this.children
-      ? `${indent}${this.words} {\n${this.children.map((child) => child.render(depth + 1)).join('')}${indent}}\n`
+    const body = this.children?.map((child) => child.render(depth + 1)).join('');
+    const text = body !== undefined
+      ? `${indent}${this.words} {\n${body}${indent}}\n`
       : `${indent}${this.words};\n`;
     this.renderedAt.set(depth, text);
     return text;

@@ -113,9 +113,13 @@ const FORWARDED_HEADERS = [
  */
 export function renderNginxConfig(plan: NginxConfigPlan): string {
   // charts often hold many sidecars with the same props: render each distinct plan once
-  const key = JSON.stringify(plan, (_, value) => (value instanceof StaticFile
-    ? { urlPath: value.urlPath, contentType: value.contentType, browserCacheFor: value.browserCacheFor }
-    : value));
+  const key = JSON.stringify(plan, (_, value) => {
+    if (!(value instanceof StaticFile)) {
+      return value;
+    }
+    const { urlPath, contentType, browserCacheFor } = value;
+    return { urlPath, contentType, browserCacheFor };
+  });
   let text = renderedConfigs.get(key);
   if (text === undefined) {
     text = buildNginxConfig(plan).render();

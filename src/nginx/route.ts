@@ -1,5 +1,7 @@
 import { Duration } from 'cdk8s';
-import { assertDuration, assertUrlPath, ONE_DAY_MS, ONE_YEAR_MS } from './_validate';
+import {
+  assertDuration, assertUrlPath, LIFETIME, MICRO_CACHE_LIFETIME, ONE_DAY_MS,
+} from './_validate';
 
 /**
  * How nginx caches the answers of one route inside the pod.
@@ -137,8 +139,9 @@ export class Route {
   public static microCached(path: string, options: MicroCachedRouteOptions = {}): Route {
     const validFor = options.validFor ?? Duration.seconds(1);
     // longer than a minute is no longer a micro-cache: Route.cached says what it is
-    assertDuration('validFor', validFor, { minMillis: 1000, maxMillis: 60_000, wholeSeconds: true });
-    return new Route(path, CacheBehavior.MICRO, options, validFor, options.serveStaleOnError ?? false);
+    assertDuration('validFor', validFor, MICRO_CACHE_LIFETIME);
+    const serveStaleOnError = options.serveStaleOnError ?? false;
+    return new Route(path, CacheBehavior.MICRO, options, validFor, serveStaleOnError);
   }
 
   /**
@@ -163,8 +166,9 @@ export class Route {
    */
   public static webSocket(path: string, options: WebSocketRouteOptions = {}): Route {
     const idleTimeout = options.idleTimeout ?? DEFAULT_WEB_SOCKET_IDLE_TIMEOUT;
-    assertDuration('idleTimeout', idleTimeout, { minMillis: 1000, maxMillis: ONE_DAY_MS, wholeSeconds: true });
-    return new Route(path, CacheBehavior.NONE, { exact: options.exact }, undefined, false, idleTimeout);
+    assertDuration('idleTimeout', idleTimeout, { ...LIFETIME, maxMillis: ONE_DAY_MS });
+    const routeOptions = { exact: options.exact };
+    return new Route(path, CacheBehavior.NONE, routeOptions, undefined, false, idleTimeout);
   }
 
   /** The URL path, or path prefix, this route matches. */
@@ -202,10 +206,10 @@ export class Route {
     assertUrlPath('path', path, { allowTrailingSlash: true });
     // nginx reads cache and browser lifetimes in whole seconds
     if (validFor) {
-      assertDuration('validFor', validFor, { minMillis: 1000, maxMillis: ONE_YEAR_MS, wholeSeconds: true });
+      assertDuration('validFor', validFor, LIFETIME);
     }
     if (options.browserCacheFor) {
-      assertDuration('browserCacheFor', options.browserCacheFor, { minMillis: 1000, maxMillis: ONE_YEAR_MS, wholeSeconds: true });
+      assertDuration('browserCacheFor', options.browserCacheFor, LIFETIME);
     }
     this.path = path;
     this.exact = options.exact ?? false;

@@ -1,7 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
-import { assertDuration, assertUrlPath, ONE_YEAR_MS } from './_validate';
+import { assertDuration, assertUrlPath, LIFETIME } from './_validate';
+
+/** A MIME type, optionally with a charset: `text/css`, `text/html; charset=utf-8`. */
+const MIME_TOKEN = '[a-z0-9][a-z0-9!#&^_.+-]*';
+const CONTENT_TYPE = new RegExp(`^${MIME_TOKEN}/${MIME_TOKEN}(; ?charset=[A-Za-z0-9_-]+)?$`, 'i');
 
 /**
  * Options of a file served by nginx itself.
@@ -36,16 +40,21 @@ export class StaticFile {
   /**
    * A text file, stored as UTF-8.
    */
-  public static fromString(urlPath: string, content: string, options: StaticFileOptions = {}): StaticFile {
+  public static fromString(
+    urlPath: string, content: string, options: StaticFileOptions = {},
+  ): StaticFile {
     return new StaticFile(urlPath, Buffer.from(content, 'utf-8'), options);
   }
 
   /**
    * A binary file given as base64 text (for example an image).
    */
-  public static fromBase64(urlPath: string, base64: string, options: StaticFileOptions = {}): StaticFile {
+  public static fromBase64(
+    urlPath: string, base64: string, options: StaticFileOptions = {},
+  ): StaticFile {
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) {
-      throw new Error(`'base64' of static file '${urlPath}' must be standard base64 text, got ${JSON.stringify(base64.slice(0, 40))}`);
+      throw new Error(`'base64' of static file '${urlPath}' must be standard base64 text, `
+        + `got ${JSON.stringify(base64.slice(0, 40))}`);
     }
     return new StaticFile(urlPath, Buffer.from(base64, 'base64'), options);
   }
@@ -53,12 +62,15 @@ export class StaticFile {
   /**
    * A local file, read when this is called (at synth time), relative to the working directory.
    */
-  public static fromFile(urlPath: string, localPath: string, options: StaticFileOptions = {}): StaticFile {
+  public static fromFile(
+    urlPath: string, localPath: string, options: StaticFileOptions = {},
+  ): StaticFile {
     let content: Buffer;
     try {
       content = fs.readFileSync(path.resolve(localPath));
     } catch (e) {
-      throw new Error(`'localPath' of static file '${urlPath}' cannot be read: ${JSON.stringify(localPath)} (${(e as Error).message})`);
+      throw new Error(`'localPath' of static file '${urlPath}' cannot be read: `
+        + `${JSON.stringify(localPath)} (${(e as Error).message})`);
     }
     return new StaticFile(urlPath, content, options);
   }
@@ -77,12 +89,12 @@ export class StaticFile {
   private constructor(urlPath: string, content: Buffer, options: StaticFileOptions) {
     assertUrlPath('urlPath', urlPath, { allowTrailingSlash: false });
     const contentType = options.contentType ?? contentTypeOf(urlPath);
-    if (contentType.length > 200
-      || !/^[a-z0-9][a-z0-9!#&^_.+-]*\/[a-z0-9][a-z0-9!#&^_.+-]*(; ?charset=[A-Za-z0-9_-]+)?$/i.test(contentType)) {
-      throw new Error(`'contentType' of static file '${urlPath}' must be a MIME type such as text/css, got ${JSON.stringify(contentType)}`);
+    if (contentType.length > 200 || !CONTENT_TYPE.test(contentType)) {
+      throw new Error(`'contentType' of static file '${urlPath}' must be a MIME type such as `
+        + `text/css, got ${JSON.stringify(contentType)}`);
     }
     if (options.browserCacheFor) {
-      assertDuration('browserCacheFor', options.browserCacheFor, { minMillis: 1000, maxMillis: ONE_YEAR_MS, wholeSeconds: true });
+      assertDuration('browserCacheFor', options.browserCacheFor, LIFETIME);
     }
     this.urlPath = urlPath;
     this.contentType = contentType;

@@ -8,8 +8,8 @@ import {
   assertPort,
   assertSize,
   assertUrlPath,
+  LIFETIME,
   ONE_DAY_MS,
-  ONE_YEAR_MS,
 } from '../nginx/_validate';
 import { DEFAULT_COMPRESSED_TYPES, NginxConfigPlan } from '../nginx/nginx-config';
 import { CompressionOptions, ProxyCacheOptions, ResponseHeader } from '../nginx/options';
@@ -64,7 +64,10 @@ export function planSidecar(props: NginxSidecarProps): SidecarPlan {
     compression,
     clientMaxBodySize,
     routes,
-    overrides: overrides.map((file) => ({ file, precompressed: shouldPrecompress(file, compression) })),
+    overrides: overrides.map((file) => ({
+      file,
+      precompressed: shouldPrecompress(file, compression),
+    })),
     responseHeaders,
     image: planImage(props.image),
     stateVolumeSizeLimit: cache.volumeSizeLimit,
@@ -83,7 +86,9 @@ function planPorts(props: NginxSidecarProps) {
     throw new Error(`'listenPort' must differ from 'upstreamPort', both are ${listenPort}`);
   }
   if (compressorPort === upstreamPort || compressorPort === listenPort) {
-    throw new Error(`'compressorPort' ${compressorPort} must differ from 'listenPort' and 'upstreamPort'`);
+    throw new Error(
+      `'compressorPort' ${compressorPort} must differ from 'listenPort' and 'upstreamPort'`,
+    );
   }
   return { upstreamPort, listenPort, compressorPort };
 }
@@ -104,7 +109,7 @@ function planCache(options: ProxyCacheOptions) {
   const maxSize = options.maxSize ?? Size.mebibytes(256);
   const maxSizeKib = assertSize('cache.maxSize', maxSize, MIB, TIB, MIB);
   const inactive = options.inactive ?? Duration.days(1);
-  assertDuration('cache.inactive', inactive, { minMillis: 1000, maxMillis: ONE_YEAR_MS, wholeSeconds: true });
+  assertDuration('cache.inactive', inactive, LIFETIME);
   const headroomKib = STATE_HEADROOM.toKibibytes();
   const volumeSizeLimit = options.volumeSizeLimit ?? Size.kibibytes(maxSizeKib + headroomKib);
   const volumeKib = assertSize('cache.volumeSizeLimit', volumeSizeLimit, MIB, 2 * TIB, MIB);
@@ -130,29 +135,38 @@ function planCompression(options: CompressionOptions): Required<CompressionOptio
   }
   for (const type of compression.types) {
     if (type.length > 100 || !/^[a-z0-9][a-z0-9!#&^_.+-]*\/[a-z0-9][a-z0-9!#&^_.+-]*$/.test(type)) {
-      throw new Error(`'compression.types' must hold MIME types such as text/css, got ${JSON.stringify(type)}`);
+      throw new Error(
+        `'compression.types' must hold MIME types such as text/css, got ${JSON.stringify(type)}`,
+      );
     }
   }
   return compression;
 }
 
 function checkPaths(
-  routes: Route[], overrides: StaticFile[], healthPath: string, compression: Required<CompressionOptions>,
+  routes: Route[],
+  overrides: StaticFile[],
+  healthPath: string,
+  compression: Required<CompressionOptions>,
 ): void {
   assertUnique('routes', routes.map((r) => `${r.exact ? '= ' : ''}${r.path}`));
   assertUnique('overrides', overrides.map((o) => o.urlPath));
 
   // every file the overrides volume holds, .gz copies included, must fit one directory tree
-  const files = overrides.flatMap((o) => (shouldPrecompress(o, compression) ? [o.urlPath, `${o.urlPath}.gz`] : [o.urlPath]));
+  const files = overrides.flatMap((o) => (shouldPrecompress(o, compression)
+    ? [o.urlPath, `${o.urlPath}.gz`]
+    : [o.urlPath]));
   for (const file of files) {
     const inside = files.find((other) => other.startsWith(`${file}/`));
     if (inside) {
-      throw new Error(`'overrides' cannot hold both ${JSON.stringify(file)} and ${JSON.stringify(inside)}: a file cannot be a directory`);
+      throw new Error(`'overrides' cannot hold both ${JSON.stringify(file)} and `
+        + `${JSON.stringify(inside)}: a file cannot be a directory`);
     }
   }
   if (new Set(files).size !== files.length) {
     throw new Error(
-      `'overrides' mount two files at one path, a precompressed .gz copy over another file: ${JSON.stringify(files)}`,
+      '\'overrides\' mount two files at one path, a precompressed .gz copy over another file: '
+      + JSON.stringify(files),
     );
   }
 
@@ -170,7 +184,9 @@ function checkPaths(
 
 function checkHeader(header: ResponseHeader): void {
   if (header.name.length > 256 || !/^[A-Za-z0-9!#%&'*+.^_`|~-]+$/.test(header.name)) {
-    throw new Error(`'responseHeaders' name must be an HTTP header name, got ${JSON.stringify(header.name)}`);
+    throw new Error(
+      `'responseHeaders' name must be an HTTP header name, got ${JSON.stringify(header.name)}`,
+    );
   }
   // `$` would expand nginx variables and nginx has no escape for it; control characters
   // would split the header
@@ -181,7 +197,8 @@ function checkHeader(header: ResponseHeader): void {
     );
   }
   if (header.value.length > MAX_VALUE_LENGTH) {
-    throw new Error(`'responseHeaders' value of ${header.name} must be at most ${MAX_VALUE_LENGTH} characters, got ${header.value.length}`);
+    throw new Error(`'responseHeaders' value of ${header.name} must be at most `
+      + `${MAX_VALUE_LENGTH} characters, got ${header.value.length}`);
   }
 }
 
@@ -193,13 +210,16 @@ function planImage(image: string | undefined): string {
 export function checkImage(prop: string, image: string): string {
   if (image.length === 0 || image.length > 512 || !/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/.test(image)) {
     throw new Error(
-      `'${prop}' must be an image reference such as registry.example.com/app:1.0.0, got ${JSON.stringify(image)}`,
+      `'${prop}' must be an image reference such as registry.example.com/app:1.0.0, `
+      + `got ${JSON.stringify(image)}`,
     );
   }
   return image;
 }
 
-export function shouldPrecompress(file: StaticFile, compression: Required<CompressionOptions>): boolean {
+export function shouldPrecompress(
+  file: StaticFile, compression: Required<CompressionOptions>,
+): boolean {
   const type = file.contentType.split(';')[0].trim();
   const compressible = type === 'text/html' || compression.types.includes(type);
   return compressible && file.sizeBytes >= compression.minLength.toKibibytes() * 1024;
@@ -222,18 +242,25 @@ function resourcesManifest(resources: kplus.ContainerResources | undefined): any
 export function checkResources(prop: string, resources: kplus.ContainerResources): any {
   const limits: any = {};
   const requests: any = {};
-  const cpuRequest = resources.cpu?.request && millicores(`${prop}.cpu.request`, resources.cpu.request);
-  const cpuLimit = resources.cpu?.limit && millicores(`${prop}.cpu.limit`, resources.cpu.limit);
+  const cpu = resources.cpu;
+  const cpuRequest = cpu?.request && millicores(`${prop}.cpu.request`, cpu.request);
+  const cpuLimit = cpu?.limit && millicores(`${prop}.cpu.limit`, cpu.limit);
   if (cpuRequest !== undefined && cpuLimit !== undefined && cpuRequest > cpuLimit) {
-    throw new Error(`'${prop}.cpu.request' ${cpuRequest}m must not exceed '${prop}.cpu.limit' ${cpuLimit}m`);
+    throw new Error(
+      `'${prop}.cpu.request' ${cpuRequest}m must not exceed '${prop}.cpu.limit' ${cpuLimit}m`,
+    );
   }
   if (cpuLimit !== undefined) limits.cpu = `${cpuLimit}m`;
   if (cpuRequest !== undefined) requests.cpu = `${cpuRequest}m`;
-  for (const [name, key] of [['memory', 'memory'], ['ephemeralStorage', 'ephemeral-storage']] as const) {
-    const request = resources[name]?.request && mebibytes(`${prop}.${name}.request`, resources[name]!.request!);
-    const limit = resources[name]?.limit && mebibytes(`${prop}.${name}.limit`, resources[name]!.limit!);
+  const sizes = [['memory', 'memory'], ['ephemeralStorage', 'ephemeral-storage']] as const;
+  for (const [name, key] of sizes) {
+    const amounts = resources[name];
+    const request = amounts?.request && mebibytes(`${prop}.${name}.request`, amounts.request);
+    const limit = amounts?.limit && mebibytes(`${prop}.${name}.limit`, amounts.limit);
     if (request !== undefined && limit !== undefined && request > limit) {
-      throw new Error(`'${prop}.${name}.request' ${request}Mi must not exceed '${prop}.${name}.limit' ${limit}Mi`);
+      throw new Error(
+        `'${prop}.${name}.request' ${request}Mi must not exceed '${prop}.${name}.limit' ${limit}Mi`,
+      );
     }
     if (limit !== undefined) limits[key] = `${limit}Mi`;
     if (request !== undefined) requests[key] = `${request}Mi`;
@@ -245,7 +272,8 @@ function millicores(prop: string, cpu: kplus.Cpu): number {
   const amount = cpu.amount;
   const value = amount.endsWith('m') ? Number(amount.slice(0, -1)) : Number(amount) * 1000;
   if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
-    throw new Error(`'${prop}' must be a whole number of millicores from 1 to 1000000, got ${JSON.stringify(amount)}`);
+    throw new Error(`'${prop}' must be a whole number of millicores from 1 to 1000000, `
+      + `got ${JSON.stringify(amount)}`);
   }
   return value;
 }

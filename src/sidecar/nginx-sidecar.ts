@@ -267,7 +267,10 @@ export class NginxSidecar extends Construct {
       const template = target._podTemplateOf(manifest);
       this.checkPod(template.spec, plan);
       const annotations = { ...template.metadata.annotations, [CHECKSUM_ANNOTATION]: checksum };
-      template.metadata = sortOwnKeys({ ...template.metadata, annotations: sortOwnKeys(annotations) });
+      template.metadata = sortOwnKeys({
+        ...template.metadata,
+        annotations: sortOwnKeys(annotations),
+      });
       template.spec = sortOwnKeys({
         ...template.spec,
         containers: [...(template.spec.containers ?? []), container],
@@ -288,8 +291,12 @@ export class NginxSidecar extends Construct {
    */
   public exposeVia(service: IConstruct, options: ExposeViaOptions = {}): void {
     const serviceObject = ApiObject.of(service);
+    const servicePath = serviceObject.node.path;
     if (serviceObject.kind !== 'Service') {
-      throw new Error(`'service' must be a Service, got kind ${JSON.stringify(serviceObject.kind)} at ${serviceObject.node.path}`);
+      throw new Error(
+        `'service' must be a Service, got kind ${JSON.stringify(serviceObject.kind)} `
+        + `at ${servicePath}`,
+      );
     }
     this.assertSameNamespace('\'service\'', service);
     const before = editManifest(serviceObject, (manifest) => {
@@ -297,15 +304,16 @@ export class NginxSidecar extends Construct {
       const matches = this.appPortsOf(ports);
       if (matches.length === 0) {
         throw new Error(
-          `Service ${serviceObject.node.path} has no port that reaches 'upstreamPort' ${this.upstreamPort} `
+          `Service ${servicePath} has no port that reaches 'upstreamPort' ${this.upstreamPort} `
           + `(its ports: ${JSON.stringify(ports)})`,
         );
       }
       // two ports renamed to nginx-http would make an invalid Service
       if (matches.length > 1) {
         throw new Error(
-          `Service ${serviceObject.node.path} has ${matches.length} ports that reach 'upstreamPort' `
-          + `${this.upstreamPort} (${JSON.stringify(matches)}); keep one of them before 'exposeVia'`,
+          `Service ${servicePath} has ${matches.length} ports that reach 'upstreamPort' `
+          + `${this.upstreamPort} (${JSON.stringify(matches)}); `
+          + 'keep one of them before \'exposeVia\'',
         );
       }
       manifest.spec.ports = ports.map((port) => (matches.includes(port)
@@ -318,7 +326,8 @@ export class NginxSidecar extends Construct {
         : port));
     });
     for (const ingress of options.ingresses ?? []) {
-      this.retargetIngress(ingress, serviceObject.name, () => this.appPortsOf(before().spec?.ports ?? []));
+      const originalPorts = () => this.appPortsOf(before().spec?.ports ?? []);
+      this.retargetIngress(ingress, serviceObject.name, originalPorts);
     }
   }
 
@@ -332,7 +341,8 @@ export class NginxSidecar extends Construct {
     const emptyFiles = Object.keys(files.data).filter((key) => files.data[key] === '');
     if (emptyFiles.length > 0) {
       editManifest(ApiObject.of(configMap), (manifest) => {
-        manifest.data = sortOwnKeys({ ...manifest.data, ...Object.fromEntries(emptyFiles.map((key) => [key, ''])) });
+        const empty = Object.fromEntries(emptyFiles.map((key) => [key, '']));
+        manifest.data = sortOwnKeys({ ...manifest.data, ...empty });
       });
     }
     return configMap;
@@ -354,25 +364,32 @@ export class NginxSidecar extends Construct {
     const expected = this.target.apiObject.metadata.namespace;
     const actual = apiObject.metadata.namespace;
     if (actual !== expected) {
-      const describe = (namespace?: string) => (namespace === undefined ? 'no namespace' : `namespace ${JSON.stringify(namespace)}`);
+      const describe = (namespace?: string) => (namespace === undefined
+        ? 'no namespace'
+        : `namespace ${JSON.stringify(namespace)}`);
       throw new Error(
         `${what} ${apiObject.node.path} is in ${describe(actual)}, but 'target' `
-        + `${this.target.apiObject.node.path} is in ${describe(expected)}; they must share one namespace`,
+        + `${this.target.apiObject.node.path} is in ${describe(expected)}; `
+        + 'they must share one namespace',
       );
     }
   }
 
-  private retargetIngress(ingress: IConstruct, serviceName: string, originalPorts: () => any[]): void {
+  private retargetIngress(
+    ingress: IConstruct, serviceName: string, originalPorts: () => any[],
+  ): void {
     const ingressObject = ApiObject.of(ingress);
     if (ingressObject.kind !== 'Ingress') {
-      throw new Error(`'ingresses' must hold Ingresses, got kind ${JSON.stringify(ingressObject.kind)} at ${ingressObject.node.path}`);
+      throw new Error('\'ingresses\' must hold Ingresses, '
+        + `got kind ${JSON.stringify(ingressObject.kind)} at ${ingressObject.node.path}`);
     }
     this.assertSameNamespace('\'ingresses\' entry', ingress);
     editManifest(ingressObject, (manifest) => {
       const ports = originalPorts();
       const backends = [
         manifest.spec?.defaultBackend,
-        ...(manifest.spec?.rules ?? []).flatMap((rule: any) => (rule.http?.paths ?? []).map((p: any) => p.backend)),
+        ...(manifest.spec?.rules ?? [])
+          .flatMap((rule: any) => (rule.http?.paths ?? []).map((p: any) => p.backend)),
       ].filter((b) => b?.service?.name === serviceName);
       const retargeted = backends.filter((backend) => {
         const port = backend.service.port ?? {};
@@ -396,7 +413,8 @@ export class NginxSidecar extends Construct {
     const appPortNames = new Set(this.appPortNames());
     return ports.filter((p) => {
       const target = p.targetPort ?? p.port;
-      return target === this.upstreamPort || (typeof target === 'string' && appPortNames.has(target));
+      const byName = typeof target === 'string' && appPortNames.has(target);
+      return target === this.upstreamPort || byName;
     });
   }
 
@@ -414,12 +432,15 @@ export class NginxSidecar extends Construct {
     const path = this.target.apiObject.node.path;
     const containers: any[] = spec.containers ?? [];
     if (containers.some((c) => c.name === this.containerName)) {
-      throw new Error(`'containerName' ${JSON.stringify(this.containerName)} is already a container of ${path}`);
+      throw new Error(
+        `'containerName' ${JSON.stringify(this.containerName)} is already a container of ${path}`,
+      );
     }
     const volumes: any[] = spec.volumes ?? [];
     for (const name of Object.values(VOLUME_NAMES)) {
       if (volumes.some((v) => v.name === name)) {
-        throw new Error(`${path} already has a volume named ${JSON.stringify(name)}, which the nginx sidecar needs`);
+        throw new Error(`${path} already has a volume named ${JSON.stringify(name)}, `
+          + 'which the nginx sidecar needs');
       }
     }
     const declared = containers.flatMap((c) => (c.ports ?? []).map((p: any) => p.containerPort));
@@ -429,7 +450,11 @@ export class NginxSidecar extends Construct {
         + `(declared: ${JSON.stringify(declared)}); declare the app's port on its container`,
       );
     }
-    for (const [prop, port] of [['listenPort', plan.listenPort], ['compressorPort', plan.compressorPort]] as const) {
+    const nginxPorts = [
+      ['listenPort', plan.listenPort],
+      ['compressorPort', plan.compressorPort],
+    ] as const;
+    for (const [prop, port] of nginxPorts) {
       if (declared.includes(port)) {
         throw new Error(`'${prop}' ${port} is already a container port of ${path}`);
       }
@@ -467,7 +492,11 @@ export class NginxSidecar extends Construct {
       volumeMounts: [
         { name: VOLUME_NAMES.config, mountPath: SidecarPaths.CONFIG_DIR, readOnly: true },
         ...(this.overridesConfigMap
-          ? [{ name: VOLUME_NAMES.overrides, mountPath: SidecarPaths.OVERRIDES_DIR, readOnly: true }]
+          ? [{
+            name: VOLUME_NAMES.overrides,
+            mountPath: SidecarPaths.OVERRIDES_DIR,
+            readOnly: true,
+          }]
           : []),
         { name: VOLUME_NAMES.state, mountPath: SidecarPaths.STATE_DIR },
       ],
@@ -487,7 +516,11 @@ export class NginxSidecar extends Construct {
       ...(this.overridesConfigMap
         ? [{
           name: VOLUME_NAMES.overrides,
-          configMap: { name: this.overridesConfigMap.name, defaultMode: 0o444, items: overrideItems },
+          configMap: {
+            name: this.overridesConfigMap.name,
+            defaultMode: 0o444,
+            items: overrideItems,
+          },
         }]
         : []),
       { name: VOLUME_NAMES.state, emptyDir: { sizeLimit: `${sizeLimitMib}Mi` } },
@@ -531,8 +564,9 @@ function overrideConfigMapData(overrides: PlannedOverride[]): OverrideConfigMapD
   });
   if (bytes > CONFIG_MAP_BUDGET_BYTES) {
     throw new Error(
-      `'overrides' need ${bytes} bytes in their ConfigMap, more than the ${CONFIG_MAP_BUDGET_BYTES} `
-      + 'Kubernetes allows (1 MiB less room for metadata); serve large files from the app or an image',
+      `'overrides' need ${bytes} bytes in their ConfigMap, more than the `
+      + `${CONFIG_MAP_BUDGET_BYTES} Kubernetes allows (1 MiB less room for metadata); `
+      + 'serve large files from the app or an image',
     );
   }
   return { data, binaryData, items };
@@ -540,6 +574,7 @@ function overrideConfigMapData(overrides: PlannedOverride[]): OverrideConfigMapD
 
 function assertDnsLabel(prop: string, value: string): void {
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value)) {
-    throw new Error(`'${prop}' must be a DNS-1123 label (lower-case letters, digits, '-'), got ${JSON.stringify(value)}`);
+    throw new Error(`'${prop}' must be a DNS-1123 label (lower-case letters, digits, '-'), `
+      + `got ${JSON.stringify(value)}`);
   }
 }

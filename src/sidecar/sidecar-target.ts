@@ -38,7 +38,8 @@ export class SidecarTarget {
   private constructor(apiObject: ApiObject) {
     if (!(apiObject.kind in POD_TEMPLATE_PATHS)) {
       throw new Error(
-        `'target' must be a workload with a pod template (${Object.keys(POD_TEMPLATE_PATHS).join(', ')}), `
+        '\'target\' must be a workload with a pod template '
+        + `(${Object.keys(POD_TEMPLATE_PATHS).join(', ')}), `
         + `got kind ${JSON.stringify(apiObject.kind)} at ${apiObject.node.path}`,
       );
     }
